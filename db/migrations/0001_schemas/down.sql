@@ -1,0 +1,4 @@
+drop schema api cascade;
+drop schema mentoring cascade;
+
+notify pgrst, 'reload schema';

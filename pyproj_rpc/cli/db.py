@@ -1,0 +1,177 @@
+"""``pyproj-rpc db``: migrations, the Supabase compatibility bootstrap, the local cluster."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import psycopg
+
+from pyproj_rpc import migrations
+from pyproj_rpc.cli.app import database_url_option
+from pyproj_rpc.localdb import LocalCluster, registry
+from pyproj_rpc.localdb.cluster import describe
+from pyproj_rpc.settings import resolve_database_url
+
+
+@click.group()
+def db() -> None:
+    """Migrate a database, print its SQL, or run a local PostgreSQL."""
+
+
+def bootstrap(url: str) -> list[str]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return migrations.apply_supabase_compat(conn)
+
+
+def report_bootstrap(created: list[str]) -> None:
+    if created:
+        click.echo("Supabase compatibility: created " + ", ".join(created))
+
+
+@db.command()
+@click.argument("revision", default="head")
+@database_url_option
+@click.option(
+    "--bootstrap/--no-bootstrap",
+    "with_bootstrap",
+    default=True,
+    show_default=True,
+    help="First create the Supabase objects the migrations need, where missing "
+    "(a no-op on Supabase).",
+)
+def upgrade(revision: str, database_url: str | None, with_bootstrap: bool) -> None:
+    """Upgrade the database to REVISION (default: head)."""
+    url = resolve_database_url(database_url)
+    if with_bootstrap:
+        report_bootstrap(bootstrap(url))
+    migrations.upgrade(url, revision)
+    click.echo(f"at revision: {migrations.current(url).strip() or 'base'}")
+
+
+@db.command()
+@click.argument("revision")
+@database_url_option
+def downgrade(revision: str, database_url: str | None) -> None:
+    """Downgrade the database to REVISION (`base` removes everything of ours)."""
+    url = resolve_database_url(database_url)
+    migrations.downgrade(url, revision)
+    click.echo(f"at revision: {migrations.current(url).strip() or 'base'}")
+
+
+@db.command()
+@database_url_option
+def current(database_url: str | None) -> None:
+    """Print the database's revision."""
+    click.echo(migrations.current(resolve_database_url(database_url)).strip() or "base")
+
+
+@db.command()
+def history() -> None:
+    """List the revisions, newest first."""
+    click.echo(migrations.history().rstrip())
+
+
+@db.command()
+@click.option("--from", "from_revision", help="Start after this revision (default: empty).")
+@click.option("--to", "to_revision", default="head", show_default=True)
+@click.option(
+    "--downgrade", "is_downgrade", is_flag=True, help="Print the way back, --from down to --to."
+)
+def sql(from_revision: str | None, to_revision: str, is_downgrade: bool) -> None:
+    """Print the migration SQL for review, without touching a database."""
+    if is_downgrade:
+        if not from_revision:
+            raise click.UsageError("--downgrade needs --from")
+        click.echo(migrations.offline_downgrade_sql(from_revision, to_revision), nl=False)
+    else:
+        click.echo(migrations.offline_sql(from_revision, to_revision), nl=False)
+
+
+@db.command(name="bootstrap")
+@database_url_option
+def bootstrap_command(database_url: str | None) -> None:
+    """Create the Supabase roles, auth schema and auth functions where missing."""
+    created = bootstrap(resolve_database_url(database_url))
+    report_bootstrap(created)
+    if not created:
+        click.echo("Supabase compatibility: nothing missing")
+
+
+@db.command()
+@click.argument("name")
+def checksum(name: str) -> None:
+    """Print the sha256 to record in the revision whose SQL is db/migrations/NAME."""
+    click.echo(migrations.SqlRevision(name, sha256="").computed_sha256())
+
+
+@db.group()
+def local() -> None:
+    """A local PostgreSQL cluster, run as an unprivileged user (also when you are root)."""
+
+
+@local.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the data here across restarts (default: a throwaway temp dir).",
+)
+def start(data_dir: Path | None) -> None:
+    """Start the local cluster and print its URL."""
+    running = registry.running_local_cluster()
+    if running is not None:
+        click.echo(f"already running: {running.info.url()}")
+        return
+    stale = registry.remembered()
+    if stale is not None:  # left behind by a reboot or a killed server: clean it up first
+        LocalCluster.attach(stale).stop()
+    cluster = LocalCluster(data_dir=data_dir.resolve() if data_dir else None, reaper=False)
+    info = cluster.start()
+    registry.remember(cluster)
+    try:
+        report_bootstrap(bootstrap(info.url()))
+    except BaseException:
+        cluster.stop()
+        registry.forget()
+        raise
+    click.echo(f"started PostgreSQL {cluster.binaries.major_version} ({cluster.binaries.source})")
+    click.echo(info.url())
+
+
+@local.command()
+def stop() -> None:
+    """Stop the local cluster (a throwaway one is deleted)."""
+    state = registry.remembered()
+    if state is None:
+        click.echo("not running")
+        return
+    LocalCluster.attach(state).stop()
+    registry.forget()
+    click.echo("stopped")
+
+
+@local.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(as_json: bool) -> None:
+    """Say whether the local cluster runs, and where."""
+    state = registry.remembered()
+    summary = describe(state) if state else {"running": False}
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    if not summary["running"]:
+        click.echo("not running")
+        return
+    for key, value in summary.items():
+        click.echo(f"{key}: {value}")
+
+
+@local.command()
+@click.option("--socket", is_flag=True, help="The Unix-socket URL (no password) instead of TCP.")
+def url(socket: bool) -> None:
+    """Print the local cluster's URL (e.g. `export DATABASE_URL=$(pyproj-rpc db local url)`)."""
+    cluster = registry.running_local_cluster()
+    if cluster is None:
+        raise click.ClickException("the local cluster is not running: pyproj-rpc db local start")
+    click.echo(cluster.info.socket_url() if socket else cluster.info.url())

@@ -1,0 +1,115 @@
+"""Migrations: pinned by checksum, reversible, and reviewable as offline SQL."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from alembic.script import ScriptDirectory
+
+from pyproj_rpc import migrations
+from pyproj_rpc.errors import LandedMigrationChanged
+from pyproj_rpc.localdb import LocalCluster
+from tests.conftest import Database
+
+OUR_SCHEMAS = ("mentoring", "api")
+
+
+def revisions() -> list[migrations.SqlRevision]:
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    return [rev.module.sql for rev in script.walk_revisions()]
+
+
+def schema_dump(cluster: LocalCluster, database: Database) -> str:
+    out = subprocess.run(
+        [
+            str(cluster.binaries.tool("pg_dump")),
+            "--schema-only",
+            "--exclude-schema=pyproj_rpc",
+            database.url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    # pg_dump >= 17.6 wraps its output in \restrict lines with a random key.
+    return "\n".join(line for line in out.splitlines() if not line.startswith("\\"))
+
+
+def our_schemas(database: Database) -> list[str]:
+    with database.connect() as conn:
+        rows = conn.execute(
+            "select nspname from pg_namespace where nspname = any(%s) order by 1",
+            (list(OUR_SCHEMAS),),
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+@pytest.mark.parametrize("revision", revisions(), ids=lambda r: r.name)
+def test_every_landed_revision_still_matches_its_recorded_checksum(
+    revision: migrations.SqlRevision,
+) -> None:
+    revision.verify()
+
+
+def test_an_edited_landed_revision_refuses_to_run() -> None:
+    tampered = migrations.SqlRevision(revisions()[-1].name, sha256="0" * 64)
+    with pytest.raises(LandedMigrationChanged, match="write a new revision"):
+        tampered.upgrade()
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_rebuilds_it_identically(
+    pg_cluster: LocalCluster, isolated_db: Database
+) -> None:
+    at_head = schema_dump(pg_cluster, isolated_db)
+    migrations.downgrade(isolated_db.url, "base")
+    assert our_schemas(isolated_db) == []
+    assert migrations.current(isolated_db.url).strip() == ""
+    migrations.upgrade(isolated_db.url)
+    assert schema_dump(pg_cluster, isolated_db) == at_head
+
+
+def test_each_revision_steps_down_and_back_up_cleanly(
+    pg_cluster: LocalCluster, isolated_db: Database
+) -> None:
+    for revision in revisions():  # newest first
+        before = schema_dump(pg_cluster, isolated_db)
+        migrations.downgrade(isolated_db.url, "-1")
+        migrations.upgrade(isolated_db.url, "+1")
+        assert schema_dump(pg_cluster, isolated_db) == before, revision.name
+        migrations.downgrade(isolated_db.url, "-1")
+
+
+def test_the_offline_sql_builds_the_same_schema_as_online_migrations(
+    pg_cluster: LocalCluster, template_db: Database, empty_db: Database
+) -> None:
+    script = migrations.offline_sql()
+    for revision in revisions():
+        for path in revision.up_files():
+            assert path.read_text().strip() in script, path
+    with empty_db.connect(autocommit=True) as conn:
+        conn.execute(script.encode())
+    assert migrations.current(empty_db.url).strip() == f"{migrations.head_revision()} (head)"
+    assert schema_dump(pg_cluster, empty_db) == schema_dump(pg_cluster, template_db)
+
+
+def test_the_offline_downgrade_sql_empties_a_migrated_database(isolated_db: Database) -> None:
+    script = migrations.offline_downgrade_sql(migrations.head_revision(), "base")
+    with isolated_db.connect(autocommit=True) as conn:
+        conn.execute(script.encode())
+    assert our_schemas(isolated_db) == []
+
+
+def test_migrations_set_lock_and_statement_timeouts() -> None:
+    preamble = migrations.offline_sql().split("BEGIN;", 1)[0]
+    assert "SET lock_timeout = '5s';" in preamble
+    assert "SET statement_timeout = '15min';" in preamble
+
+
+def test_a_failing_migration_names_its_file_and_applies_nothing(empty_db: Database) -> None:
+    with empty_db.connect(autocommit=True) as conn:
+        conn.execute("create schema api")  # 0001 creates it: it will fail half-way
+    with pytest.raises(migrations.MigrationError, match=r"01_schemas\.sql.*already exists"):
+        migrations.upgrade(empty_db.url)
+    assert migrations.current(empty_db.url).strip() == ""
+    assert our_schemas(empty_db) == ["api"]
