@@ -56,11 +56,13 @@ def test_a_failed_request_leaves_the_outer_transaction_usable(
     assert db.execute("select current_user").fetchone() == ("postgres",)
 
 
-def test_a_standalone_request_is_its_own_committed_transaction(isolated_db: Any) -> None:
+def test_a_request_on_an_idle_connection_is_its_own_transaction(isolated_db: Any) -> None:
     with isolated_db.connect() as conn:
         with postgrest_request(conn, Identity.service()) as cur:
             assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+            assert cur.execute("select current_user").fetchone() == {"current_user": "service_role"}
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        claims = conn.execute("select current_setting('request.jwt.claims', true)").fetchone()
-        assert claims is not None
-        assert claims[0] in (None, "")
+        row = conn.execute(
+            "select current_user, coalesce(current_setting('request.jwt.claims', true), '')"
+        ).fetchone()
+        assert row == ("postgres", "")
