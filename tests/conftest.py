@@ -21,6 +21,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from pyproj_rpc import migrations
 from pyproj_rpc.localdb import ConnectionInfo, LocalCluster
+from tests.support import World
 
 TEMPLATE_DB = "pyproj_template"
 SHARED_DB = "pyproj_shared"
@@ -132,3 +133,9 @@ def isolated_db(template_db: Database) -> Iterator[Database]:
         yield Database(template_db.server, name)
     finally:
         clone.drop()
+
+
+@pytest.fixture
+def world(db: psycopg.Connection[Any]) -> World:
+    """Test data builders on the rolled-back connection."""
+    return World(db)

@@ -1,0 +1,30 @@
+"""``pyproj-rpc bench``: benchmarks that print medians and ratios against a baseline."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pyproj_rpc.bench import transitions as transitions_bench
+from pyproj_rpc.provision import ready_database
+
+
+@click.group()
+def bench() -> None:
+    """Measure costs against a baseline run alongside (default: on a throwaway cluster)."""
+
+
+@bench.command()
+@click.option("--operations", default=500, show_default=True, type=click.IntRange(10))
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    help="A database already at head. It gets benchmark rows. Default: a throwaway cluster.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def transitions(operations: int, database_url: str | None, as_json: bool) -> None:
+    """A status change through the RPC, against a bare UPDATE of a status."""
+    with ready_database(database_url) as url:
+        report = transitions_bench.run(url, operations)
+    click.echo(json.dumps(report.as_dict()) if as_json else report.text())

@@ -1,0 +1,37 @@
+"""Calling the ``api`` functions exactly as PostgREST would, for a given identity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+
+from pyproj_rpc.api_errors import from_database_error
+from pyproj_rpc.identity import Identity, Role, postgrest_request
+from pyproj_rpc.queries import query
+
+
+def call(
+    conn: psycopg.Connection[Any],
+    identity: Identity,
+    function: str,
+    arguments: Mapping[str, Any],
+    *,
+    method: str = "POST",
+) -> list[Any]:
+    """Run ``api.<function>`` as ``identity`` in one PostgREST-style request.
+
+    Returns the rows' results (one for a scalar function). A refusal raises the
+    matching :class:`~pyproj_rpc.api_errors.PauseManagementError`, with the psycopg
+    error as its cause, and changes nothing.
+    """
+    with postgrest_request(conn, identity, method=method, path=f"/rpc/{function}") as cur:
+        try:
+            rows = cur.execute(query(f"rpc_{function}"), arguments).fetchall()
+        except psycopg.Error as exc:
+            error = from_database_error(exc, anonymous=identity.role is Role.ANON)
+            if error is None:
+                raise
+            raise error from exc
+    return [row["result"] for row in rows]

@@ -1,0 +1,30 @@
+"""Benchmarks report medians and a ratio against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from pyproj_rpc.cli import main
+from tests.conftest import Database
+
+
+def test_the_transitions_benchmark_reports_medians_and_a_ratio(isolated_db: Database) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["bench", "transitions", "--operations", "20", "--json", "--database-url", isolated_db.url],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["operations"] == 20
+    for side in ("baseline", "measured"):
+        assert report[side]["samples"] == 20
+        assert report[side]["median_us"] > 0
+    assert report["ratio_of_medians"] > 0
+
+
+def test_the_benchmark_refuses_a_database_that_is_not_migrated(empty_db: Database) -> None:
+    result = CliRunner().invoke(main, ["bench", "transitions", "--database-url", empty_db.url])
+    assert result.exit_code == 2
+    assert "pyproj-rpc db upgrade" in result.output

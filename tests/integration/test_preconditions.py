@@ -1,0 +1,170 @@
+"""Pause preconditions: registered checks that block (or inform about) a manual pause."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from pyproj_rpc.api_errors import Forbidden, PreconditionFailed
+from pyproj_rpc.identity import Identity, postgrest_request
+from tests.support import Mentor, World, call
+
+# Two checks another feature might register: one blocking, one informational.
+CHECKS = """
+create schema example_checks;
+create table example_checks.sessions_in_progress (mentor_id uuid, session text);
+create function example_checks.sessions_in_progress(mentor_id uuid)
+  returns setof mentoring.precondition_finding language sql stable as $$
+    select 'session_in_progress', format('session %s is in progress', s.session), true,
+           jsonb_build_object('session', s.session)
+    from example_checks.sessions_in_progress s
+    where s.mentor_id = sessions_in_progress.mentor_id
+  $$;
+create function example_checks.pending_reimbursements(mentor_id uuid)
+  returns setof mentoring.precondition_finding language sql stable as $$
+    select 'reimbursement_pending', 'one reimbursement is pending', false, '{}'::jsonb
+  $$;
+insert into mentoring.pause_preconditions (name, check_function, description) values
+  ('sessions_in_progress', 'example_checks.sessions_in_progress', 'No pause mid-session.'),
+  ('pending_reimbursements', 'example_checks.pending_reimbursements', 'FYI only.');
+"""
+
+
+@pytest.fixture
+def busy(world: World) -> Callable[[Mentor], None]:
+    """Registers the example checks; calling it gives a mentor a session in progress."""
+    world.execute(CHECKS)
+
+    def mark(mentor: Mentor) -> None:
+        world.execute(
+            "insert into example_checks.sessions_in_progress values (%s, 'Tuesday group')",
+            (mentor.id,),
+        )
+
+    return mark
+
+
+def test_a_blocking_finding_refuses_the_pause_and_lists_every_finding(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    org = world.organization()
+    mentor = org.mentor()
+    busy(mentor)
+    before = world.counts(mentor)
+    with pytest.raises(PreconditionFailed) as refused:
+        call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="tired")
+    findings = refused.value.details["findings"]
+    assert {(f["check"], f["code"], f["blocking"]) for f in findings} == {
+        ("sessions_in_progress", "session_in_progress", True),
+        ("pending_reimbursements", "reimbursement_pending", False),
+    }
+    assert "force" in (refused.value.hint or "")
+    assert world.status(mentor) == "active"
+    assert world.counts(mentor) == before
+
+
+def test_a_coordinator_can_force_a_blocked_pause_and_it_is_audited_and_announced(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    org = world.organization()
+    coordinator, colleague = org.coordinator(), org.coordinator()
+    mentor = org.mentor(coordinators=(coordinator, colleague))
+    busy(mentor)
+    with pytest.raises(PreconditionFailed):
+        call(world.conn, coordinator, "activate_pause", mentor_id=mentor.id, reason="urgent")
+    result = call(
+        world.conn, coordinator, "activate_pause", mentor_id=mentor.id, reason="urgent", force=True
+    )
+    event = result["event"]
+    assert event["forced"] is True
+    assert [f["code"] for f in event["findings"]] == [
+        "reimbursement_pending",
+        "session_in_progress",
+    ]
+    assert world.pauses(mentor)[0]["forced"] is True
+    [notification] = world.outbox(event["id"])
+    assert notification["recipient_id"] == colleague.user_id
+    assert notification["payload"]["forced"] is True
+    assert notification["payload"]["findings"] == event["findings"]
+
+
+def test_an_admin_can_force_too(world: World, busy: Callable[[Mentor], None]) -> None:
+    org = world.organization()
+    mentor = org.mentor()
+    busy(mentor)
+    result = call(
+        world.conn, org.admin, "activate_pause", mentor_id=mentor.id, reason="x", force=True
+    )
+    assert result["status"] == "paused"
+
+
+def test_a_mentor_cannot_force(world: World, busy: Callable[[Mentor], None]) -> None:
+    org = world.organization()
+    mentor = org.mentor()
+    busy(mentor)
+    with pytest.raises(Forbidden, match="only coordinators and admins can force"):
+        call(
+            world.conn,
+            mentor.identity,
+            "activate_pause",
+            mentor_id=mentor.id,
+            reason="x",
+            force=True,
+        )
+    assert world.status(mentor) == "active"
+
+
+def test_informational_findings_do_not_block_and_travel_with_the_event(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    mentor = world.organization().mentor()
+    result = call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
+    assert result["event"]["forced"] is False
+    assert [f["code"] for f in result["event"]["findings"]] == ["reimbursement_pending"]
+
+
+def test_expiry_for_certification_is_never_blocked(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    mentor = world.organization().mentor(certified=False)
+    busy(mentor)
+    result = call(
+        world.conn, Identity.service(), "auto_expire_for_certification", mentor_id=mentor.id
+    )
+    assert result["status"] == "expired_cert"
+    assert result["event"]["findings"] == []
+
+
+def test_a_disabled_check_is_not_run(world: World, busy: Callable[[Mentor], None]) -> None:
+    mentor = world.organization().mentor()
+    busy(mentor)
+    world.execute("update mentoring.pause_preconditions set enabled = false")
+    result = call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
+    assert result["event"]["findings"] == []
+
+
+def test_registering_a_function_of_the_wrong_shape_is_refused(world: World) -> None:
+    world.execute(
+        "create function pg_temp.not_a_check(uuid) returns int language sql as 'select 1'"
+    )
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="precondition_finding"):
+        world.execute(
+            "insert into mentoring.pause_preconditions (name, check_function, description)"
+            " values ('wrong', 'pg_temp.not_a_check', 'x')"
+        )
+
+
+@pytest.mark.parametrize("role", ["authenticated", "service_role"])
+def test_only_the_owner_can_register_checks(world: World, role: str) -> None:
+    org = world.organization()
+    identity = org.admin if role == "authenticated" else Identity.service()
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+        postgrest_request(world.conn, identity) as cur,
+    ):
+        cur.execute(
+            "insert into mentoring.pause_preconditions (name, check_function, description)"
+            " values ('sneaky', 'pg_catalog.now', 'x')"
+        )

@@ -1,0 +1,237 @@
+"""Builders for test data, and calls to the api as a given identity.
+
+Data is written as the database owner (the test connection's own role); every action
+under test goes through :func:`pyproj_rpc.rpc.call`, i.e. exactly as PostgREST runs it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from pyproj_rpc import rpc
+from pyproj_rpc.api_errors import PauseManagementError, from_database_error
+from pyproj_rpc.identity import Identity
+
+ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "activate_pause": (
+        "mentor_id",
+        "reason",
+        "expected_return_date",
+        "force",
+        "idempotency_key",
+    ),
+    "lift_pause": ("mentor_id", "reason", "idempotency_key"),
+    "reactivate_mentor": ("mentor_id", "reason", "idempotency_key"),
+    "auto_expire_for_certification": ("mentor_id",),
+    "get_current_status": ("mentor_id",),
+    "get_pause_history": ("mentor_id",),
+    "get_paused_mentors": ("coordinator_id",),
+    "is_transition_allowed": ("current_status", "target_status"),
+}
+
+
+def call(conn: psycopg.Connection[Any], identity: Identity, function: str, **kwargs: Any) -> Any:
+    """Call ``api.<function>`` as ``identity``; unnamed arguments take their defaults."""
+    arguments = {name: kwargs.pop(name, None) for name in ARGUMENTS[function]}
+    assert not kwargs, f"unknown arguments {kwargs}"
+    results = rpc.call(conn, identity, function, arguments)
+    return results if function == "get_paused_mentors" else results[0]
+
+
+@contextmanager
+def refused(code: str) -> Iterator[list[PauseManagementError]]:
+    """Expect raw SQL (not an api call) to fail with the contract error ``code``."""
+    errors: list[PauseManagementError] = []
+    with pytest.raises(psycopg.Error) as caught:
+        yield errors
+    error = from_database_error(caught.value)
+    assert error is not None, f"not a contract error: {caught.value}"
+    assert error.code == code, f"{error.code}: {error.message}"
+    errors.append(error)
+
+
+@dataclass(frozen=True)
+class Mentor:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+
+    @property
+    def identity(self) -> Identity:
+        return Identity.user(self.user_id)
+
+
+@dataclass
+class Organization:
+    """An organization with an admin, and builders for its people."""
+
+    world: World
+    id: uuid.UUID
+    admin: Identity
+    time_zone: str = "UTC"
+
+    def coordinator(self) -> Identity:
+        return self.world.staff(self.id, "coordinator")
+
+    def second_admin(self) -> Identity:
+        return self.world.staff(self.id, "admin")
+
+    def mentor(
+        self,
+        *,
+        status: str = "active",
+        certified: bool = True,
+        coordinators: tuple[Identity, ...] = (),
+        name: str = "Mentor",
+    ) -> Mentor:
+        return self.world.mentor(
+            self, status=status, certified=certified, coordinators=coordinators, name=name
+        )
+
+
+@dataclass
+class World:
+    """Writes organizations, people, mentors and certifications as the database owner."""
+
+    conn: psycopg.Connection[Any]
+    organizations: list[Organization] = field(default_factory=list)
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        return self.conn.execute(sql, params)
+
+    def user(self) -> uuid.UUID:
+        user_id = uuid.uuid4()
+        self.execute(
+            "insert into auth.users (id, email) values (%s, %s)",
+            (user_id, f"{user_id.hex[:8]}@example.org"),
+        )
+        return user_id
+
+    def organization(self, name: str = "Org", time_zone: str = "UTC") -> Organization:
+        row = self.execute(
+            "insert into mentoring.organizations (name, time_zone) values (%s, %s) returning id",
+            (name, time_zone),
+        ).fetchone()
+        org = Organization(self, row[0], self.staff(row[0], "admin"), time_zone)
+        self.organizations.append(org)
+        return org
+
+    def staff(self, organization_id: uuid.UUID, role: str) -> Identity:
+        user_id = self.user()
+        self.execute(
+            "insert into mentoring.organization_staff (organization_id, user_id, role)"
+            " values (%s, %s, %s)",
+            (organization_id, user_id, role),
+        )
+        return Identity.user(user_id)
+
+    def today(self, organization_id: uuid.UUID) -> date:
+        row = self.execute("select mentoring.organization_today(%s)", (organization_id,)).fetchone()
+        result: date = row[0]
+        return result
+
+    def mentor(
+        self,
+        org: Organization,
+        *,
+        status: str = "active",
+        certified: bool = True,
+        coordinators: tuple[Identity, ...] = (),
+        name: str = "Mentor",
+    ) -> Mentor:
+        """A mentor in ``status`` ('paused' is reached through a real pause by the mentor)."""
+        user_id = self.user()
+        initial = "expired_cert" if status == "expired_cert" else "active"
+        row = self.execute(
+            "insert into mentoring.mentors (organization_id, user_id, display_name, status)"
+            " values (%s, %s, %s, %s) returning id",
+            (org.id, user_id, name, initial),
+        ).fetchone()
+        mentor = Mentor(row[0], user_id, org.id)
+        today = self.today(org.id)
+        self.certify(mentor, today - timedelta(days=30), today + timedelta(days=335))
+        if not certified:
+            # It was certified when created (checked now, not at commit), then lapsed.
+            self.execute("set constraints mentoring.new_active_mentor_is_certified immediate")
+            self.execute("set constraints mentoring.new_active_mentor_is_certified deferred")
+            self.lapse(mentor)
+        for coordinator in coordinators:
+            self.assign(mentor, coordinator)
+        if status == "paused":
+            call(self.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="setup")
+        return mentor
+
+    def certify(self, mentor: Mentor, first_day: date, lapses_on: date | None) -> None:
+        """A certification valid from ``first_day`` up to, not including, ``lapses_on``."""
+        self.execute(
+            "insert into mentoring.certifications (mentor_id, valid_during)"
+            " values (%s, daterange(%s, %s))",
+            (mentor.id, first_day, lapses_on),
+        )
+
+    def lapse(self, mentor: Mentor) -> None:
+        """End every certification of the mentor yesterday."""
+        today = self.today(mentor.organization_id)
+        self.execute(
+            "update mentoring.certifications set valid_during ="
+            " daterange(least(lower(valid_during), %s - 30), %s)"
+            " where mentor_id = %s",
+            (today, today, mentor.id),
+        )
+
+    def assign(self, mentor: Mentor, coordinator: Identity) -> None:
+        self.execute(
+            "insert into mentoring.mentor_coordinators (mentor_id, organization_id, coordinator_id)"
+            " values (%s, %s, %s)",
+            (mentor.id, mentor.organization_id, coordinator.user_id),
+        )
+
+    # -- reading back what happened -------------------------------------------------------
+
+    def status(self, mentor: Mentor) -> str:
+        row = self.execute(
+            "select status::text from mentoring.mentors where id = %s", (mentor.id,)
+        ).fetchone()
+        result: str = row[0]
+        return result
+
+    def counts(self, mentor: Mentor) -> dict[str, int]:
+        """How many pauses, events and outbox rows the mentor has."""
+        row = self.execute(
+            "select"
+            " (select count(*) from mentoring.pause_periods where mentor_id = %(m)s),"
+            " (select count(*) from mentoring.status_events where mentor_id = %(m)s),"
+            " (select count(*) from mentoring.outbox o join mentoring.status_events e"
+            "    on e.id = o.event_id where e.mentor_id = %(m)s)",
+            {"m": mentor.id},
+        ).fetchone()
+        return {"pauses": row[0], "events": row[1], "outbox": row[2]}
+
+    def events(self, mentor: Mentor) -> list[dict[str, Any]]:
+        with self.conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            return cur.execute(
+                "select * from mentoring.status_events where mentor_id = %s order by sequence",
+                (mentor.id,),
+            ).fetchall()
+
+    def pauses(self, mentor: Mentor) -> list[dict[str, Any]]:
+        with self.conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            return cur.execute(
+                "select * from mentoring.pause_periods where mentor_id = %s order by started_at",
+                (mentor.id,),
+            ).fetchall()
+
+    def outbox(self, event_id: int) -> list[dict[str, Any]]:
+        with self.conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            return cur.execute(
+                "select * from mentoring.outbox where event_id = %s order by recipient_id",
+                (event_id,),
+            ).fetchall()
