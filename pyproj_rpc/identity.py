@@ -10,8 +10,8 @@ Supabase client: the role's privileges and the RLS policies.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -124,5 +124,29 @@ def postgrest_request(
                 cur.execute(query("set_request_context"), previous)
 
 
-def _aborted(conn: psycopg.Connection[Any]) -> bool:
+@asynccontextmanager
+async def async_postgrest_request(
+    conn: psycopg.AsyncConnection[Any],
+    identity: Identity,
+    *,
+    method: str = "POST",
+    path: str = "/rpc",
+    headers: Mapping[str, str] | None = None,
+) -> AsyncIterator[psycopg.AsyncCursor[dict[str, Any]]]:
+    """:func:`postgrest_request` for an async connection."""
+    nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        previous = None
+        if nested:
+            previous = await (await cur.execute(query("get_request_context"))).fetchone()
+        settings = request_settings(identity, method=method, path=path, headers=headers)
+        await cur.execute(query("set_request_context"), settings)
+        try:
+            yield cur
+        finally:
+            if previous is not None and not conn.closed and not _aborted(conn):
+                await cur.execute(query("set_request_context"), previous)
+
+
+def _aborted(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
     return conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR

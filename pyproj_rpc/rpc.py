@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 
 from pyproj_rpc.api_errors import from_database_error
-from pyproj_rpc.identity import Identity, Role, postgrest_request
+from pyproj_rpc.identity import Identity, Role, async_postgrest_request, postgrest_request
 from pyproj_rpc.queries import query
 
 
@@ -30,8 +30,31 @@ def call(
         try:
             rows = cur.execute(query(f"rpc_{function}"), arguments).fetchall()
         except psycopg.Error as exc:
-            error = from_database_error(exc, anonymous=identity.role is Role.ANON)
-            if error is None:
-                raise
-            raise error from exc
+            _raise_contract_error(exc, identity)
     return [row["result"] for row in rows]
+
+
+async def call_async(
+    conn: psycopg.AsyncConnection[Any],
+    identity: Identity,
+    function: str,
+    arguments: Mapping[str, Any],
+    *,
+    method: str = "POST",
+) -> list[Any]:
+    """:func:`call` for an async connection."""
+    async with async_postgrest_request(
+        conn, identity, method=method, path=f"/rpc/{function}"
+    ) as cur:
+        try:
+            rows = await (await cur.execute(query(f"rpc_{function}"), arguments)).fetchall()
+        except psycopg.Error as exc:
+            _raise_contract_error(exc, identity)
+    return [row["result"] for row in rows]
+
+
+def _raise_contract_error(exc: psycopg.Error, identity: Identity) -> NoReturn:
+    error = from_database_error(exc, anonymous=identity.role is Role.ANON)
+    if error is None:
+        raise exc
+    raise error from exc

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -19,6 +19,7 @@ import pytest
 from pyproj_rpc import rpc
 from pyproj_rpc.api_errors import PauseManagementError, from_database_error
 from pyproj_rpc.identity import Identity
+from pyproj_rpc.seed import Seeder
 
 ARGUMENTS: dict[str, tuple[str, ...]] = {
     "activate_pause": (
@@ -104,39 +105,26 @@ class World:
     conn: psycopg.Connection[Any]
     organizations: list[Organization] = field(default_factory=list)
 
+    @property
+    def seed(self) -> Seeder:
+        return Seeder(self.conn)
+
     def execute(self, sql: Any, params: Any = None) -> Any:
         return self.conn.execute(sql, params)
 
-    def user(self) -> uuid.UUID:
-        user_id = uuid.uuid4()
-        self.execute(
-            "insert into auth.users (id, email) values (%s, %s)",
-            (user_id, f"{user_id.hex[:8]}@example.org"),
-        )
-        return user_id
-
     def organization(self, name: str = "Org", time_zone: str = "UTC") -> Organization:
-        row = self.execute(
-            "insert into mentoring.organizations (name, time_zone) values (%s, %s) returning id",
-            (name, time_zone),
-        ).fetchone()
-        org = Organization(self, row[0], self.staff(row[0], "admin"), time_zone)
+        org_id = self.seed.organization(name, time_zone)
+        org = Organization(self, org_id, self.staff(org_id, "admin"), time_zone)
         self.organizations.append(org)
         return org
 
     def staff(self, organization_id: uuid.UUID, role: str) -> Identity:
-        user_id = self.user()
-        self.execute(
-            "insert into mentoring.organization_staff (organization_id, user_id, role)"
-            " values (%s, %s, %s)",
-            (organization_id, user_id, role),
-        )
+        user_id = self.seed.user()
+        self.seed.staff(organization_id, user_id, role)
         return Identity.user(user_id)
 
     def today(self, organization_id: uuid.UUID) -> date:
-        row = self.execute("select mentoring.organization_today(%s)", (organization_id,)).fetchone()
-        result: date = row[0]
-        return result
+        return self.seed.today(organization_id)
 
     def mentor(
         self,
@@ -148,21 +136,15 @@ class World:
         name: str = "Mentor",
     ) -> Mentor:
         """A mentor in ``status`` ('paused' is reached through a real pause by the mentor)."""
-        user_id = self.user()
-        initial = "expired_cert" if status == "expired_cert" else "active"
-        row = self.execute(
-            "insert into mentoring.mentors (organization_id, user_id, display_name, status)"
-            " values (%s, %s, %s, %s) returning id",
-            (org.id, user_id, name, initial),
-        ).fetchone()
-        mentor = Mentor(row[0], user_id, org.id)
-        today = self.today(org.id)
-        self.certify(mentor, today - timedelta(days=30), today + timedelta(days=335))
-        if not certified:
-            # It was certified when created (checked now, not at commit), then lapsed.
-            self.execute("set constraints mentoring.new_active_mentor_is_certified immediate")
-            self.execute("set constraints mentoring.new_active_mentor_is_certified deferred")
-            self.lapse(mentor)
+        user_id = self.seed.user()
+        mentor_id = self.seed.mentor(
+            org.id,
+            name,
+            user_id=user_id,
+            certified=certified,
+            status="expired_cert" if status == "expired_cert" else "active",
+        )
+        mentor = Mentor(mentor_id, user_id, org.id)
         for coordinator in coordinators:
             self.assign(mentor, coordinator)
         if status == "paused":
@@ -171,28 +153,15 @@ class World:
 
     def certify(self, mentor: Mentor, first_day: date, lapses_on: date | None) -> None:
         """A certification valid from ``first_day`` up to, not including, ``lapses_on``."""
-        self.execute(
-            "insert into mentoring.certifications (mentor_id, valid_during)"
-            " values (%s, daterange(%s, %s))",
-            (mentor.id, first_day, lapses_on),
-        )
+        self.seed.certify(mentor.id, first_day, lapses_on)
 
     def lapse(self, mentor: Mentor) -> None:
-        """End every certification of the mentor yesterday."""
-        today = self.today(mentor.organization_id)
-        self.execute(
-            "update mentoring.certifications set valid_during ="
-            " daterange(least(lower(valid_during), %s - 30), %s)"
-            " where mentor_id = %s",
-            (today, today, mentor.id),
-        )
+        """End every certification of the mentor before today."""
+        self.seed.lapse(mentor.id)
 
     def assign(self, mentor: Mentor, coordinator: Identity) -> None:
-        self.execute(
-            "insert into mentoring.mentor_coordinators (mentor_id, organization_id, coordinator_id)"
-            " values (%s, %s, %s)",
-            (mentor.id, mentor.organization_id, coordinator.user_id),
-        )
+        assert coordinator.user_id is not None
+        self.seed.assign(mentor.id, coordinator.user_id)
 
     # -- reading back what happened -------------------------------------------------------
 

@@ -18,6 +18,7 @@ from pyproj_rpc import rpc
 from pyproj_rpc.bench.stats import Samples, ratio, table
 from pyproj_rpc.identity import Identity
 from pyproj_rpc.queries import query
+from pyproj_rpc.seed import Seeder
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,12 @@ class Report:
 def run(url: str, operations: int = 500, warmup: int = 20) -> Report:
     """Measure ``operations`` status changes each way (after ``warmup`` of each)."""
     with psycopg.connect(url) as conn:
-        seeded = conn.execute(
-            query("bench_seed_mentor"), {"name": f"benchmark {uuid.uuid4().hex[:8]}"}
-        ).fetchone()
-        assert seeded is not None
-        mentor_id, coordinator_id = seeded
+        seed = Seeder(conn)
+        org_id = seed.organization(f"benchmark {uuid.uuid4().hex[:8]}")
+        coordinator_id = seed.user()
+        seed.staff(org_id, coordinator_id, "coordinator")
+        mentor_id = seed.mentor(org_id, "Benchmark mentor")
+        seed.assign(mentor_id, coordinator_id)
         plain_id = uuid.uuid4()
         conn.execute(query("bench_baseline_table"))
         conn.execute(query("bench_baseline_row"), {"id": plain_id})

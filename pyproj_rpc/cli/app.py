@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -9,6 +10,7 @@ import psycopg
 import sqlalchemy.exc
 
 from pyproj_rpc import __version__
+from pyproj_rpc.api_errors import InvalidInput, PauseManagementError
 from pyproj_rpc.cli import exit_codes
 from pyproj_rpc.errors import ConfigurationError, PyprojRpcError
 
@@ -21,6 +23,8 @@ class Root(click.Group):
             return super().invoke(ctx)
         except ConfigurationError as exc:
             fail(str(exc), exit_codes.USAGE)
+        except PauseManagementError as exc:
+            refusal(exc)
         except (psycopg.OperationalError, sqlalchemy.exc.OperationalError) as exc:
             fail(f"cannot reach the database: {first_line(exc)}", exit_codes.UNAVAILABLE)
         except PyprojRpcError as exc:
@@ -30,6 +34,17 @@ class Root(click.Group):
 def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def refusal(exc: PauseManagementError) -> None:
+    """A refused call: its code and message (and details, hint), never a traceback."""
+    lines = [f"{exc.code}: {exc.message}"]
+    if exc.details is not None:
+        lines.append(f"details: {json.dumps(exc.details, default=str)}")
+    if exc.hint:
+        lines.append(f"hint: {exc.hint}")
+    code = exit_codes.USAGE if isinstance(exc, InvalidInput) else exit_codes.REFUSED
+    fail("\n".join(lines), code)
 
 
 def fail(message: str, code: int) -> None:

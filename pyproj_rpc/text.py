@@ -1,0 +1,17 @@
+"""Plain-text tables for terminals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Left-aligned columns, two spaces apart; None shows as '-'."""
+    cells = [[str(h) for h in headers]] + [
+        ["-" if value is None else str(value) for value in row] for row in rows
+    ]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in cells
+    )

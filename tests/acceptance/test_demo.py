@@ -1,0 +1,54 @@
+"""The demo runs to completion on a fresh local cluster and tells each step's outcome."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import Database
+
+
+def test_the_demo_narrates_every_step_and_removes_its_cluster(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pyproj_rpc", "demo"],
+        env={**env, "PYPROJ_RPC_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in (
+        "1. Ada pauses herself for exam week.\n   ok: active -> paused; notified: casey.",
+        "2. Casey pauses Ben until ",
+        "   ok: active -> paused; notified: jordan.",
+        "3. Ben tries to end the pause Casey started.\n"
+        "   refused, as the rules say: forbidden (403)",
+        "4. Casey lifts Ben's pause.\n   ok: paused -> active",
+        "5. The scheduler (service_role) expires Dan, whose certification lapsed.\n"
+        "   ok: active -> expired_cert",
+        "Dan     expired_cert  lapsed",
+        "Notifications written to the outbox",
+        "Stopped and removed the local cluster",
+    ):
+        assert expected in out, expected
+    assert out.count("status_changed") == 4
+
+
+def test_the_demo_runs_again_on_the_same_database(isolated_db: Database, tmp_path: Path) -> None:
+    env = {**os.environ, "PYPROJ_RPC_HOME": str(tmp_path), "DATABASE_URL": isolated_db.url}
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-m", "pyproj_rpc", "demo"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "pyproj-rpc mentor status " in result.stdout
