@@ -23,6 +23,7 @@ from psycopg.rows import dict_row
 from pyproj_rpc.queries import query
 
 EXPOSED_SCHEMA = "api"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 
 class Role(StrEnum):
@@ -63,6 +64,30 @@ class Identity:
     def service(cls) -> Identity:
         """The backend (Supabase's service_role key): bypasses RLS; the scheduler's identity."""
         return cls(Role.SERVICE_ROLE, audience="")
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> Identity:
+        """The caller of a verified JWT, as PostgREST reads it.
+
+        ``role`` names the role (none: ``anon``); an ``authenticated`` token needs a UUID
+        ``sub``. Every claim is kept, so :meth:`claims` gives back the token's claims for
+        ``request.jwt.claims``. Raises ``ValueError`` for another role or a bad ``sub``.
+        """
+        role = Role(claims.get("role", Role.ANON.value))
+        user_id = None
+        if role is Role.AUTHENTICATED:
+            sub = claims.get("sub")
+            if not isinstance(sub, str):
+                raise ValueError("an authenticated token needs a sub claim")
+            user_id = UUID(sub)
+        email, audience = claims.get("email"), claims.get("aud")
+        return cls(
+            role,
+            user_id=user_id,
+            email=email if isinstance(email, str) else None,
+            audience=audience if isinstance(audience, str) else "",
+            extra_claims=dict(claims),
+        )
 
     def claims(self) -> dict[str, Any]:
         """The JWT claims PostgREST would put in ``request.jwt.claims``."""
@@ -108,12 +133,14 @@ def postgrest_request(
     """Run the block as one PostgREST request by ``identity``.
 
     On an idle connection the block is its own transaction, committed at the end (rolled
-    back on error), as PostgREST does. Inside a transaction already open (a test that
-    rolls everything back), it is a savepoint, and the previous role and settings are
-    put back afterwards.
+    back on error), and read-only for GET and HEAD, as PostgREST does. Inside a
+    transaction already open (a test that rolls everything back), it is a savepoint,
+    and the previous role and settings are put back afterwards.
     """
     nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        if not nested and method in READ_ONLY_METHODS:
+            cur.execute(query("read_only_transaction"))
         previous = cur.execute(query("get_request_context")).fetchone() if nested else None
         settings = request_settings(identity, method=method, path=path, headers=headers)
         cur.execute(query("set_request_context"), settings)
@@ -136,6 +163,8 @@ async def async_postgrest_request(
     """:func:`postgrest_request` for an async connection."""
     nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        if not nested and method in READ_ONLY_METHODS:
+            await cur.execute(query("read_only_transaction"))
         previous = None
         if nested:
             previous = await (await cur.execute(query("get_request_context"))).fetchone()

@@ -6,8 +6,10 @@ under test goes through :func:`pyproj_rpc.rpc.call`, i.e. exactly as PostgREST r
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -204,3 +206,36 @@ class World:
                 "select * from mentoring.outbox where event_id = %s order by recipient_id",
                 (event_id,),
             ).fetchall()
+
+
+# -- races, made deterministic ------------------------------------------------------
+
+
+def wait_until_blocked(database: Any, pid: int, timeout: float = 10.0) -> None:
+    """Return once backend ``pid`` waits on a lock."""
+    with database.connect(autocommit=True) as observer:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            row = observer.execute(
+                "select wait_event_type from pg_stat_activity where pid = %s", (pid,)
+            ).fetchone()
+            if row is not None and row[0] == "Lock":
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"backend {pid} never waited on a lock")
+
+
+def in_background(database: Any, action: Any) -> tuple[Future[Any], int]:
+    """Run ``action(conn)`` on a new connection in a thread; return its future and pid."""
+    conn = database.connect()
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def run() -> Any:
+        try:
+            return action(conn)
+        finally:
+            conn.close()
+
+    future = pool.submit(run)
+    pool.shutdown(wait=False)
+    return future, conn.info.backend_pid

@@ -12,7 +12,7 @@ branch_labels = None
 depends_on = None
 
 sql = SqlRevision(
-    "0002_core", sha256="9ee04ec4bc90509117c1318cdce1d07518cbdd206cef7f97ed649b72b9afef18"
+    "0002_core", sha256="78d7969db7ff317330e43c1de67295f896d3c01e20cbee9bb30a76945913864f"
 )
 
 

@@ -23,3 +23,7 @@ select
   coalesce(current_setting('request.headers', true), '') as headers,
   coalesce(current_setting('request.cookies', true), '') as cookies,
   current_setting('role') as role;
+
+-- name: read_only_transaction
+-- PostgREST runs GET and HEAD requests in a read-only transaction.
+set transaction read only;

@@ -5,47 +5,20 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-import time
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from pyproj_rpc.api_errors import PauseManagementError, TransitionNotAllowed
+from pyproj_rpc.api_errors import (
+    CertificationLapsed,
+    PauseManagementError,
+    TransitionNotAllowed,
+)
 from pyproj_rpc.identity import Identity
 from tests.conftest import Database
-from tests.support import Mentor, World, call
-
-
-def wait_until_blocked(database: Database, pid: int, timeout: float = 10.0) -> None:
-    """Return once backend ``pid`` waits on a lock."""
-    with database.connect(autocommit=True) as observer:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            row = observer.execute(
-                "select wait_event_type from pg_stat_activity where pid = %s", (pid,)
-            ).fetchone()
-            if row is not None and row[0] == "Lock":
-                return
-            time.sleep(0.02)
-    raise AssertionError(f"backend {pid} never waited on a lock")
-
-
-def in_background(database: Database, action: Any) -> tuple[Future[Any], int]:
-    """Run ``action(conn)`` on a new connection in a thread; return its future and pid."""
-    conn = database.connect()
-    pool = ThreadPoolExecutor(max_workers=1)
-
-    def run() -> Any:
-        try:
-            return action(conn)
-        finally:
-            conn.close()
-
-    future = pool.submit(run)
-    pool.shutdown(wait=False)
-    return future, conn.info.backend_pid
+from tests.support import Mentor, World, call, in_background, wait_until_blocked
 
 
 @pytest.fixture
@@ -118,7 +91,13 @@ def test_many_threads_pausing_and_lifting_leave_a_consistent_history(
             for _ in range(25):
                 mentor = rng.choice(mentors)
                 actor = rng.choice(staff)
-                function = rng.choice(["activate_pause", "lift_pause"])
+                function = rng.choice(["activate_pause", "lift_pause", "renew"])
+                if function == "renew":  # a foreign key insert on the mentor, mid-race
+                    with conn.transaction():
+                        World(conn).certify(
+                            mentor, date.today(), date.today() + timedelta(days=400)
+                        )
+                    continue
                 arguments: dict[str, Any] = {"mentor_id": mentor.id}
                 if function == "activate_pause":
                     arguments["reason"] = f"worker {seed}"
@@ -162,3 +141,47 @@ def test_many_threads_pausing_and_lifting_leave_a_consistent_history(
             "select deadlocks from pg_stat_database where datname = current_database()"
         ).fetchone()
         assert deadlocks == (0,)
+
+
+def test_a_lift_waits_for_a_certification_being_deleted_and_then_refuses(
+    isolated_db: Database, scene: tuple[Mentor, Identity, Identity]
+) -> None:
+    mentor, first, _ = scene
+    with isolated_db.connect() as conn:
+        call(conn, first, "activate_pause", mentor_id=mentor.id, reason="x")
+    with isolated_db.connect() as holder:
+        with holder.transaction():
+            holder.execute(
+                "delete from mentoring.certifications where mentor_id = %s", (mentor.id,)
+            )
+            later, pid = in_background(
+                isolated_db, lambda conn: call(conn, first, "lift_pause", mentor_id=mentor.id)
+            )
+            wait_until_blocked(isolated_db, pid)
+        with pytest.raises(CertificationLapsed):
+            later.result(timeout=30)
+    with isolated_db.connect() as conn:
+        assert World(conn).status(mentor) == "paused"
+
+
+def test_a_pause_racing_a_recertification_that_then_pauses_does_not_deadlock(
+    isolated_db: Database, scene: tuple[Mentor, Identity, Identity]
+) -> None:
+    mentor, first, second = scene
+    with isolated_db.connect() as holder:
+        with holder.transaction():
+            World(holder).certify(mentor, date.today(), date.today() + timedelta(days=400))
+            later, pid = in_background(
+                isolated_db,
+                lambda conn: call(
+                    conn, second, "activate_pause", mentor_id=mentor.id, reason="second"
+                ),
+            )
+            wait_until_blocked(isolated_db, pid)
+            call(holder, first, "activate_pause", mentor_id=mentor.id, reason="first")
+        with pytest.raises(TransitionNotAllowed):
+            later.result(timeout=30)
+        deadlocks = holder.execute(
+            "select deadlocks from pg_stat_database where datname = current_database()"
+        ).fetchone()
+    assert deadlocks == (0,)

@@ -102,8 +102,8 @@ def test_a_dba_update_runs_the_state_machine_and_is_audited_as_the_system(world:
     assert world.pauses(mentor)[0]["end_reason"] == "certification_expired"
 
 
-def test_a_dba_cannot_make_an_uncertified_mentor_active(world: World) -> None:
-    mentor = world.organization().mentor(status="expired_cert", certified=False)
+def test_a_dba_cannot_reactivate_a_mentor_the_system_never_may(world: World) -> None:
+    mentor = world.organization().mentor(status="expired_cert", certified=True)
     with refused("forbidden"):
         world.execute("update mentoring.mentors set status = 'active' where id = %s", (mentor.id,))
 

@@ -168,3 +168,44 @@ def test_only_the_owner_can_register_checks(world: World, role: str) -> None:
             "insert into mentoring.pause_preconditions (name, check_function, description)"
             " values ('sneaky', 'pg_catalog.now', 'x')"
         )
+
+
+def test_a_check_owned_by_another_role_is_refused_at_registration(world: World) -> None:
+    world.execute("create role feature_owner nologin")
+    world.execute("create schema other_feature authorization feature_owner")
+    world.execute(
+        "create function other_feature.check(mentor_id uuid)"
+        " returns setof mentoring.precondition_finding language sql stable"
+        " as 'select null::mentoring.precondition_finding where false'"
+    )
+    world.execute("alter function other_feature.check(uuid) owner to feature_owner")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="owned by the owner"):
+        world.execute(
+            "insert into mentoring.pause_preconditions (name, check_function, description)"
+            " values ('other', 'other_feature.check', 'x')"
+        )
+
+
+def test_a_volatile_check_is_refused_at_registration(world: World) -> None:
+    world.execute("create schema volatile_checks")
+    world.execute(
+        "create function volatile_checks.check(mentor_id uuid)"
+        " returns setof mentoring.precondition_finding language sql volatile"
+        " as 'select null::mentoring.precondition_finding where false'"
+    )
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="STABLE"):
+        world.execute(
+            "insert into mentoring.pause_preconditions (name, check_function, description)"
+            " values ('volatile', 'volatile_checks.check', 'x')"
+        )
+
+
+def test_a_check_handed_to_another_owner_after_registration_stops_pauses(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    mentor = world.organization().mentor()
+    world.execute("create role takeover nologin")
+    world.execute("alter function example_checks.pending_reimbursements(uuid) owner to takeover")
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="pending_reimbursements"):
+        call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
+    assert world.status(mentor) == "active"

@@ -66,3 +66,15 @@ def test_a_request_on_an_idle_connection_is_its_own_transaction(isolated_db: Any
             "select current_user, coalesce(current_setting('request.jwt.claims', true), '')"
         ).fetchone()
         assert row == ("postgres", "")
+
+
+def test_a_get_request_is_read_only_as_through_postgrest(isolated_db: Any) -> None:
+    with isolated_db.connect() as conn:
+        with postgrest_request(conn, Identity.service(), method="GET") as cur:
+            assert cur.execute("show transaction_read_only").fetchone() == {
+                "transaction_read_only": "on"
+            }
+        with postgrest_request(conn, Identity.service(), method="POST") as cur:
+            assert cur.execute("show transaction_read_only").fetchone() == {
+                "transaction_read_only": "off"
+            }

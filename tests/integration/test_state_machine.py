@@ -230,7 +230,7 @@ def test_current_status_lists_the_transitions_this_caller_may_take_now(
     assert status["allowed_transitions"] == allowed
 
 
-def test_an_admin_may_pause_or_expire_a_lapsed_active_mentor(
+def test_current_status_offers_an_admin_pause_and_expiry_of_a_lapsed_mentor(
     world: World,
 ) -> None:
     scene = Scene(world, "active", certified=False)

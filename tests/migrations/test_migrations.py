@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 
+import psycopg
 import pytest
 from alembic.script import ScriptDirectory
 
 from pyproj_rpc import migrations
 from pyproj_rpc.errors import LandedMigrationChanged
-from pyproj_rpc.localdb import LocalCluster
+from pyproj_rpc.localdb import ConnectionInfo, LocalCluster
 from tests.conftest import Database
+from tests.support import World, call
 
 OUR_SCHEMAS = ("mentoring", "api")
 
@@ -113,3 +115,39 @@ def test_a_failing_migration_names_its_file_and_applies_nothing(empty_db: Databa
         migrations.upgrade(empty_db.url)
     assert migrations.current(empty_db.url).strip() == ""
     assert our_schemas(empty_db) == ["api"]
+
+
+def test_migrations_run_and_work_for_an_owner_who_is_not_a_superuser(
+    pg_server: ConnectionInfo, empty_db: Database
+) -> None:
+    """As on Supabase, where postgres owns our objects but is not a superuser."""
+    owner = f"owner_{empty_db.name}"
+    with psycopg.connect(pg_server.socket_url(empty_db.name), autocommit=True) as admin:
+        admin.execute(f"create role {owner} login nosuperuser createrole bypassrls")
+        admin.execute(f"grant create on database {empty_db.name} to {owner}")
+        admin.execute(f"grant anon, authenticated, service_role to {owner}")
+        admin.execute(f"grant all on auth.users to {owner}")
+    url = f"postgresql://{owner}@/{empty_db.name}?host={pg_server.socket_dir}&port={pg_server.port}"
+    try:
+        migrations.upgrade(url)
+        with psycopg.connect(url) as conn:
+            world = World(conn)
+            org = world.organization()
+            mentor = org.mentor(certified=False)
+            call(conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
+            conn.execute(
+                "update mentoring.mentors set status = 'expired_cert' where id = %s", (mentor.id,)
+            )
+            events = world.events(mentor)
+            conn.commit()
+        assert [(e["actor_kind"], e["database_role"]) for e in events] == [
+            ("mentor", "authenticated"),
+            ("system", owner),
+        ]
+        migrations.downgrade(url, "base")
+        assert our_schemas(empty_db) == []
+    finally:
+        with psycopg.connect(pg_server.socket_url(empty_db.name), autocommit=True) as admin:
+            admin.execute(f"drop owned by {owner} cascade")
+        with psycopg.connect(pg_server.socket_url(), autocommit=True) as admin:
+            admin.execute(f"drop role {owner}")

@@ -9,6 +9,9 @@ drop function
   api.is_transition_allowed(text, text);
 
 drop function
+  mentoring.purge_idempotency_keys(interval),
+  mentoring.certifications_lock_mentor(),
+  mentoring.is_trusted_check(regproc),
   mentoring.administered_organizations(),
   mentoring.coordinated_mentors(),
   mentoring.visible_mentors(),

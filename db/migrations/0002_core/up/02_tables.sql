@@ -204,7 +204,7 @@ comment on table mentoring.pause_preconditions is
 
 -- Results of idempotent calls, per caller and key.
 create table mentoring.idempotency_keys (
-  caller text not null check (caller ~ '^(system|user:[0-9a-f-]{36})$'),
+  caller text not null check (caller ~ '^(system:.+|user:[0-9a-f-]{36})$'),
   key uuid not null,
   operation text not null,
   arguments jsonb not null,

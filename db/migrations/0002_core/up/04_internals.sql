@@ -112,8 +112,11 @@ as $$
   select coalesce(nullif(current_setting('role'), 'none'), session_user)
 $$;
 
--- A signed-in user is 'user:<uuid>'; anything that is not anon or authenticated is the
--- system (service_role, the scheduler, a DBA).
+-- Who is calling, as a key. 'system:<role>' for the owner's side (a DBA, pg_cron; any
+-- superuser) and for service_role; 'user:<uuid>' for a signed-in user (authenticated, or
+-- a role that inherits it). Anything else, anon included, is unauthenticated: an unknown
+-- role never counts as the system. 'usage' (not 'member') keeps PostgREST's NOINHERIT
+-- authenticator out.
 create function mentoring.caller_key()
   returns text
   language plpgsql stable
@@ -121,15 +124,23 @@ create function mentoring.caller_key()
 as $$
 declare
   request_role text := mentoring.request_role();
+  schema_owner oid := (
+    select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'mentoring');
 begin
-  if request_role = 'anon' or (request_role = 'authenticated' and auth.uid() is null) then
-    perform mentoring.raise_error('unauthenticated', 'sign in to manage mentors');
+  if pg_has_role(request_role, schema_owner, 'usage')
+     or pg_has_role(request_role, 'service_role', 'usage') then
+    return 'system:' || request_role;
   end if;
-  return case when request_role = 'authenticated' then 'user:' || auth.uid() else 'system' end;
+  if pg_has_role(request_role, 'authenticated', 'usage') and auth.uid() is not null then
+    return 'user:' || auth.uid();
+  end if;
+  perform mentoring.raise_error('unauthenticated', 'sign in to manage mentors');
+  return null;
 end
 $$;
 
 -- The caller's relationship to a mentor. Roles come from tables, never from the JWT.
+-- On their own record a person is the mentor, whatever staff role they also hold.
 create function mentoring.resolve_actor(
   mentor mentoring.mentors, out kind mentoring.actor_kind, out user_id uuid
 )
@@ -137,12 +148,14 @@ create function mentoring.resolve_actor(
   set search_path = ''
 as $$
 begin
-  if mentoring.caller_key() = 'system' then
+  if mentoring.caller_key() like 'system:%' then
     kind := 'system';
     return;
   end if;
   user_id := auth.uid();
-  if exists (
+  if mentor.user_id = resolve_actor.user_id then
+    kind := 'mentor';
+  elsif exists (
     select from mentoring.organization_staff s
     where s.organization_id = mentor.organization_id
       and s.user_id = resolve_actor.user_id
@@ -154,8 +167,6 @@ begin
     where c.mentor_id = mentor.id and c.coordinator_id = resolve_actor.user_id
   ) then
     kind := 'coordinator';
-  elsif mentor.user_id = resolve_actor.user_id then
-    kind := 'mentor';
   else
     perform mentoring.raise_error('mentor_not_found', 'no such mentor',
       jsonb_build_object('mentor_id', mentor.id));
@@ -252,7 +263,41 @@ as $$
      or (request ->> 'mentor_id')::uuid = transition_request.mentor_id
 $$;
 
+-- A certification change and a transition on the same mentor run one after the other:
+-- FOR SHARE on the mentor conflicts with the lock every transition holds, so a transition
+-- never decides on a certification another transaction is changing.
+create function mentoring.certifications_lock_mentor()
+  returns trigger
+  language plpgsql security definer
+  set search_path = ''
+as $$
+begin
+  perform from mentoring.mentors m
+  where m.id in (old.mentor_id, new.mentor_id)
+  order by m.id
+  for share;
+  return coalesce(new, old);
+end
+$$;
+
+create trigger certification_changes_wait_for_transitions
+  before insert or update or delete on mentoring.certifications
+  for each row execute function mentoring.certifications_lock_mentor();
+
 -- Pause preconditions -----------------------------------------------------------------
+
+-- A check function is trusted when the owner of mentoring.pause_preconditions owns it
+-- and it is STABLE or IMMUTABLE (so it cannot write).
+create function mentoring.is_trusted_check(check_fn regproc)
+  returns boolean
+  language sql stable
+  set search_path = ''
+as $$
+  select coalesce((
+    select p.proowner = c.relowner and p.provolatile in ('s', 'i')
+    from pg_catalog.pg_proc p, pg_catalog.pg_class c
+    where p.oid = check_fn and c.oid = 'mentoring.pause_preconditions'::regclass), false)
+$$;
 
 create function mentoring.pause_preconditions_validate()
   returns trigger
@@ -272,6 +317,13 @@ begin
       errcode = 'invalid_parameter_value',
       message = format('%s(mentor_id uuid) returning setof mentoring.precondition_finding '
                        'does not exist', new.check_function);
+  end if;
+  if not mentoring.is_trusted_check(check_fn::regproc) then
+    raise exception using
+      errcode = 'invalid_parameter_value',
+      message = format('%s must be STABLE and owned by the owner of '
+                       'mentoring.pause_preconditions (it runs with that role''s rights)',
+                       check_fn);
   end if;
   new.check_function := check_fn::regproc::text;
   return new;
@@ -299,9 +351,14 @@ begin
     where p.enabled
     order by p.name
   loop
-    if registered.check_fn is null then
-      raise exception 'pause precondition % names a function that no longer exists',
-        registered.name;
+    -- checks run as the table owner: only the owner's own read-only functions may run
+    -- a misconfiguration, not the caller's fault: a server error (500), not a 403
+    if not mentoring.is_trusted_check(registered.check_fn) then
+      raise exception using
+        errcode = 'object_not_in_prerequisite_state',
+        message = format('pause precondition %s: %s is missing, not owned by the owner of '
+                         'mentoring.pause_preconditions, or not STABLE',
+                         registered.name, registered.check_fn);
     end if;
     execute format(
       'select coalesce(jsonb_agg(jsonb_build_object(''check'', $2, ''code'', f.code, '
@@ -642,10 +699,12 @@ begin
   end if;
   perform mentoring.caller_key();
 
+  -- FOR UPDATE, not NO KEY UPDATE: a pause changes open_pause_id, a key column, and
+  -- upgrading the lock later could deadlock with foreign key checks (KEY SHARE).
   select m.* into mentor
   from mentoring.mentors m
   where m.id = request_transition.mentor_id
-  for no key update;
+  for update;
   if mentor.id is null then
     perform mentoring.raise_error('mentor_not_found', 'no such mentor',
       jsonb_build_object('mentor_id', request_transition.mentor_id));
@@ -708,10 +767,31 @@ declare
   replayed jsonb := mentoring.idempotent_replay(operation, idempotency_key, arguments);
 begin
   if replayed is not null then
+    -- replay only what the caller may still see
+    if not exists (
+      select from mentoring.mentors m where m.id = (arguments ->> 'mentor_id')::uuid
+    ) then
+      perform mentoring.raise_error('mentor_not_found', 'no such mentor',
+        jsonb_build_object('mentor_id', arguments ->> 'mentor_id'));
+    end if;
     return replayed;
   end if;
   return mentoring.idempotent_record(idempotency_key, mentoring.request_transition(
     (arguments ->> 'mentor_id')::uuid, target, allowed_from,
     arguments || jsonb_build_object('idempotency_key', idempotency_key)));
 end
+$$;
+
+-- Idempotency keys are kept long enough for any sensible retry; the scheduler purges them.
+create function mentoring.purge_idempotency_keys(older_than interval default '7 days')
+  returns integer
+  language sql volatile security definer
+  set search_path = ''
+as $$
+  with purged as (
+    delete from mentoring.idempotency_keys k
+    where k.created_at < now() - purge_idempotency_keys.older_than
+    returning 1
+  )
+  select count(*)::integer from purged
 $$;

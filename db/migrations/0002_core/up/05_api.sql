@@ -153,7 +153,7 @@ as $$
 declare
   coordinator uuid;
 begin
-  if mentoring.caller_key() <> 'system' then
+  if mentoring.caller_key() like 'user:%' then
     coordinator := coalesce(get_paused_mentors.coordinator_id, auth.uid());
   else
     coordinator := get_paused_mentors.coordinator_id;

@@ -61,4 +61,7 @@ grant execute on function
   mentoring.is_time_zone(text)
   to authenticated, service_role;
 
+-- Housekeeping for the backend and the scheduler.
+grant execute on function mentoring.purge_idempotency_keys(interval) to service_role;
+
 notify pgrst, 'reload schema';
