@@ -75,6 +75,11 @@ class Cast:
 
 @pytest.fixture
 def cast(world: World) -> Cast:
+    return build_cast(world)
+
+
+def build_cast(world: World) -> Cast:
+    """A mentor with an assigned coordinator, and every kind of caller around them."""
     org, elsewhere = world.organization(), world.organization()
     assigned, unassigned = org.coordinator(), org.coordinator()
     mentor = org.mentor(coordinators=(assigned,))
