@@ -4,7 +4,8 @@ It seeds an organization (an admin, two coordinators, four mentors, one of whom 
 lapsed certification), then acts through the typed client exactly as the people would
 through Supabase: a self-pause, a coordinator's pause with a return date, a refused
 attempt by a mentor to end a pause they did not start, a lift, and the scheduler's
-certification expiry. Every step shows who was notified.
+certification expiry. Every step shows who was notified; then a relay delivers the
+notifications (:func:`deliver_through_relay`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import dict_row
 
 from pyproj_rpc.api_errors import PauseManagementError
 from pyproj_rpc.client import PauseManagementClient
@@ -24,6 +26,8 @@ from pyproj_rpc.errors import PyprojRpcError
 from pyproj_rpc.identity import Identity
 from pyproj_rpc.models import TransitionResult
 from pyproj_rpc.queries import query
+from pyproj_rpc.relay import FunctionSink, OutboxMessage, Relay, RelayConfig
+from pyproj_rpc.relay.store import OutboxStats
 from pyproj_rpc.seed import Seeder
 from pyproj_rpc.text import format_table
 
@@ -54,6 +58,11 @@ class Cast:
 
     def person(self, name: str) -> Person:
         return self.mentors[name][0]
+
+    def names(self) -> dict[UUID, str]:
+        """Everyone's name by user id."""
+        people = [self.admin, self.casey, self.jordan] + [p for p, _ in self.mentors.values()]
+        return {person.user_id: person.name for person in people}
 
 
 class DemoFailed(PyprojRpcError):
@@ -195,6 +204,50 @@ def run(url: str, say: Say) -> Cast:
     return cast
 
 
+def deliver_through_relay(url: str, cast: Cast, say: Say) -> int:
+    """Run a relay in this process until nothing is due, saying each notification it delivers.
+
+    Skipped when the database holds pending notifications of other organizations: those
+    belong to a real relay and its receivers, not to the demo's printout.
+    """
+    with psycopg.connect(url, autocommit=True) as reader:
+        row = reader.execute(
+            query("outbox_pending_outside_organization"),
+            {"organization_id": cast.organization_id},
+        ).fetchone()
+    others = row[0] if row else 0
+    if others:
+        say(
+            f"\nNo in-process relay: {others} other pending notification(s) in this database"
+            " are for a real relay (`pyproj-rpc relay --webhook-url ...`)."
+        )
+        return 0
+    say("\nThe relay delivers them (here in-process; `pyproj-rpc relay` in production):")
+    names = cast.names()
+
+    def show(message: OutboxMessage) -> None:
+        data = message.payload
+        change = (
+            f"{data['from_status']} -> {data['to_status']}" if "to_status" in data else message.kind
+        )
+        say(
+            f"   {message.webhook_id} -> {names.get(message.recipient_id, 'someone')}:"
+            f" {data['mentor']['display_name']} {change} (sequence {data['sequence']})"
+        )
+
+    config = RelayConfig(database_url=url, concurrency=1, retention=None)
+    summary = Relay(config, [FunctionSink(show, name="demo")]).run(once=True)
+    with psycopg.connect(url, row_factory=dict_row) as stats_reader:
+        stats_row = stats_reader.execute(query("outbox_stats")).fetchone()
+    assert stats_row is not None
+    stats = OutboxStats.from_row(stats_row)
+    say(
+        f"   delivered {summary.delivered}; the outbox now holds {stats.pending} pending,"
+        f" {stats.delivered} delivered, {stats.dead} dead-lettered"
+    )
+    return summary.delivered
+
+
 def explore_commands(cast: Cast) -> list[str]:
     """Commands to look further, acting as the demo's people."""
     casey, ada = cast.casey.user_id, cast.mentor("Ada")
@@ -205,4 +258,6 @@ def explore_commands(cast: Cast) -> list[str]:
         f"pyproj-rpc mentor lift {ada} --as {cast.person('Ada').user_id} --reason 'Exams done'",
         f"pyproj-rpc mentor expire {cast.mentor('Chloe')} --service   # refused: still certified",
         "pyproj-rpc transitions --format mermaid",
+        "pyproj-rpc outbox status",
+        "pyproj-rpc outbox list --state all",
     ]

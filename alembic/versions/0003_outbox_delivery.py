@@ -12,7 +12,8 @@ branch_labels = None
 depends_on = None
 
 sql = SqlRevision(
-    "0003_outbox_delivery", sha256="14e01df7863262e3560441d3a50d48f3fbd22903c8472a72b4b1a438d1910b74"
+    "0003_outbox_delivery",
+    sha256="d306514e343dd16db080ec1d853dd4df2e51c546669c88bbb29867e5133dde98",
 )
 
 

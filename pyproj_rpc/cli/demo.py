@@ -47,7 +47,14 @@ def demo_database(database_url: str | None, keep: bool) -> Iterator[str]:
     is_flag=True,
     help="Leave the local cluster running (as `pyproj-rpc db local`) to explore.",
 )
-def demo(database_url: str | None, keep: bool) -> None:
+@click.option(
+    "--relay/--no-relay",
+    "with_relay",
+    default=True,
+    show_default=True,
+    help="Deliver the notifications through an in-process relay at the end.",
+)
+def demo(database_url: str | None, keep: bool, with_relay: bool) -> None:
     """Migrate, seed a small organization and narrate a pause-management scenario."""
     with demo_database(database_url, keep) as url:
         created = bootstrap_and_upgrade(url)
@@ -55,6 +62,8 @@ def demo(database_url: str | None, keep: bool) -> None:
             click.echo(f"Supabase compatibility objects created: {len(created)}.")
         click.echo("Migrated to head.")
         cast = scenario.run(url, click.echo)
+        if with_relay:
+            scenario.deliver_through_relay(url, cast, click.echo)
         click.echo("\nExplore further:")
         if database_url or keep or registry.running_local_cluster() is not None:
             for command in scenario.explore_commands(cast):

@@ -163,6 +163,33 @@ class LocalCluster:
         self.state = None
         self._release_reaper()
 
+    def restart(self) -> None:
+        """Restart the server in place (``pg_ctl restart``, fast mode).
+
+        Same data, same port and socket (they live in the cluster's include file); every
+        client connection is cut, as when a production server restarts.
+        """
+        state = self._require_state()
+        result = self._run(
+            str(Path(state.bindir) / "pg_ctl"),
+            "--pgdata",
+            state.data_dir,
+            "--log",
+            str(Path(state.base_dir) / "server.log"),
+            "--mode",
+            "fast",
+            "--wait",
+            "--timeout",
+            "60",
+            "--silent",
+            "restart",
+            timeout=90,
+        )
+        if result.returncode != 0:
+            log = tail(Path(state.base_dir) / "server.log")
+            raise LocalClusterError(f"PostgreSQL did not restart:\n{log or result.stderr}")
+        state.pid = read_postmaster_pid(Path(state.data_dir))
+
     @property
     def info(self) -> ConnectionInfo:
         state = self._require_state()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,10 +34,19 @@ def test_the_demo_narrates_every_step_and_removes_its_cluster(tmp_path: Path) ->
         "   ok: active -> expired_cert",
         "Dan     expired_cert  lapsed",
         "Notifications written to the outbox",
+        "The relay delivers them",
+        "delivered 4; the outbox now holds 0 pending, 4 delivered, 0 dead-lettered",
         "Stopped and removed the local cluster",
     ):
         assert expected in out, expected
     assert out.count("status_changed") == 4
+    delivered = re.findall(r"^   msg_\d+ -> (\w+): (\w+) (\w+ -> \w+)", out, re.MULTILINE)
+    assert delivered == [
+        ("Casey", "Ada", "active -> paused"),
+        ("Jordan", "Ben", "active -> paused"),
+        ("Jordan", "Ben", "paused -> active"),
+        ("Casey", "Dan", "active -> expired_cert"),
+    ]
 
 
 def test_the_demo_runs_again_on_the_same_database(isolated_db: Database, tmp_path: Path) -> None:
@@ -52,3 +62,4 @@ def test_the_demo_runs_again_on_the_same_database(isolated_db: Database, tmp_pat
         )
         assert result.returncode == 0, result.stderr
         assert "pyproj-rpc mentor status " in result.stdout
+        assert "delivered 4; the outbox now holds 0 pending" in result.stdout

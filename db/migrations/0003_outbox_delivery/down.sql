@@ -1,3 +1,6 @@
+revoke select on mentoring.outbox from mentoring_relay;
+revoke usage on schema mentoring from mentoring_relay;
+
 drop function
   mentoring.claim_outbox(integer, interval),
   mentoring.outbox_delivered(bigint[]),

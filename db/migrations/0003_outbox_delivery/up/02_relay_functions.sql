@@ -15,21 +15,24 @@ begin
     perform mentoring.raise_error('invalid_input', 'batch_size and lease must be positive');
   end if;
   return query
-    update mentoring.outbox o
-    set attempts = o.attempts + 1,
-        claim_id = this_claim,
-        leased_until = clock_timestamp() + claim_outbox.lease
-    where o.id in (
-      select d.id
-      from mentoring.outbox d
-      where d.delivered_at is null
-        and d.dead_at is null
-        and d.available_at <= clock_timestamp()
-        and (d.leased_until is null or d.leased_until <= clock_timestamp())
-      order by d.available_at, d.id
-      limit claim_outbox.batch_size
-      for update skip locked)
-    returning o.*;
+    with claimed as (
+      update mentoring.outbox o
+      set attempts = o.attempts + 1,
+          claim_id = this_claim,
+          leased_until = clock_timestamp() + claim_outbox.lease
+      where o.id in (
+        select d.id
+        from mentoring.outbox d
+        where d.delivered_at is null
+          and d.dead_at is null
+          and d.available_at <= clock_timestamp()
+          and (d.leased_until is null or d.leased_until <= clock_timestamp())
+        order by d.available_at, d.id
+        limit claim_outbox.batch_size
+        for update skip locked)
+      returning o.*
+    )
+    select * from claimed order by claimed.available_at, claimed.id;  -- RETURNING has no order
 end
 $$;
 
@@ -92,20 +95,25 @@ as $$
   select count(*)::integer from released
 $$;
 
--- Dead-lettered rows back to pending (all of them when ids is null).
+-- Dead-lettered rows back to pending (all of them when ids is null), and relays woken.
 create function mentoring.outbox_requeue(ids bigint[] default null)
   returns integer
-  language sql volatile security definer
+  language plpgsql volatile security definer
   set search_path = ''
 as $$
-  with requeued as (
-    update mentoring.outbox o
-    set dead_at = null, attempts = 0, available_at = clock_timestamp()
-    where o.dead_at is not null
-      and (outbox_requeue.ids is null or o.id = any (outbox_requeue.ids))
-    returning 1
-  )
-  select count(*)::integer from requeued
+declare
+  requeued integer;
+begin
+  update mentoring.outbox o
+  set dead_at = null, attempts = 0, available_at = clock_timestamp()
+  where o.dead_at is not null
+    and (outbox_requeue.ids is null or o.id = any (outbox_requeue.ids));
+  get diagnostics requeued = row_count;
+  if requeued > 0 then
+    perform pg_notify('mentoring_outbox', '');
+  end if;
+  return requeued;
+end
 $$;
 
 -- Retention: delivered rows older than older_than go.
