@@ -212,3 +212,10 @@ def is_transition_allowed(
         _one(bool),
         method="GET",
     )
+
+
+def expire_lapsed_certifications(batch_size: int = 500) -> Call[int]:
+    """Expire up to ``batch_size`` mentors whose certification lapsed; how many it did."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise _invalid("batch_size", f"batch_size must be a positive integer, not {batch_size!r}")
+    return Call("expire_lapsed_certifications", {"batch_size": batch_size}, _one(int))

@@ -188,6 +188,14 @@ class PauseManagementClient(_Acting):
         """Whether the state machine has this transition for anyone."""
         return self.run(calls.is_transition_allowed(current_status, target_status))
 
+    def expire_lapsed_certifications(self, batch_size: int = 500) -> int:
+        """One batch of the expiry sweep (service: everyone; admin: their organizations).
+
+        Returns how many mentors it expired; call again until it returns less than
+        ``batch_size``.
+        """
+        return self.run(calls.expire_lapsed_certifications(batch_size))
+
 
 class AsyncPauseManagementClient(_Acting):
     """:class:`PauseManagementClient` for asyncio."""
@@ -276,3 +284,7 @@ class AsyncPauseManagementClient(_Acting):
     ) -> bool:
         """Whether the state machine has this transition for anyone."""
         return await self.run(calls.is_transition_allowed(current_status, target_status))
+
+    async def expire_lapsed_certifications(self, batch_size: int = 500) -> int:
+        """One batch of the expiry sweep; see the sync client."""
+        return await self.run(calls.expire_lapsed_certifications(batch_size))

@@ -102,6 +102,7 @@ class Pause:
     ended_by: UUID | None
     ended_by_kind: ActorKind | None
     end_note: str | None
+    overdue_notified_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -125,6 +126,7 @@ class Pause:
             ended_by=_uuid(data.get("ended_by")),
             ended_by_kind=ActorKind(data["ended_by_kind"]) if data.get("ended_by_kind") else None,
             end_note=data.get("end_note"),
+            overdue_notified_at=_datetime(data.get("overdue_notified_at")),
         )
 
 

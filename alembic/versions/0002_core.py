@@ -12,7 +12,7 @@ branch_labels = None
 depends_on = None
 
 sql = SqlRevision(
-    "0002_core", sha256="78d7969db7ff317330e43c1de67295f896d3c01e20cbee9bb30a76945913864f"
+    "0002_core", sha256="25e427ea2ce3be087d30c0cd1ec17c4156481c4cd318a498d0a1982f3f5d6c3a"
 )
 
 

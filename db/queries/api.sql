@@ -41,3 +41,6 @@ select api.is_transition_allowed(
   current_status => %(current_status)s,
   target_status => %(target_status)s
 ) as result;
+
+-- name: rpc_expire_lapsed_certifications
+select api.expire_lapsed_certifications(batch_size => coalesce(%(batch_size)s, 500)) as result;

@@ -1,6 +1,6 @@
 """The ``pyproj-rpc`` command line."""
 
-from pyproj_rpc.cli import bench, db, demo, mentor
+from pyproj_rpc.cli import bench, db, demo, mentor, outbox, relay, rest, scheduler
 from pyproj_rpc.cli.app import main
 
 main.add_command(db.db)
@@ -8,5 +8,11 @@ main.add_command(mentor.mentor)
 main.add_command(mentor.transitions)
 main.add_command(bench.bench)
 main.add_command(demo.demo)
+main.add_command(rest.api)
+main.add_command(scheduler.expire_certifications)
+main.add_command(scheduler.remind_overdue)
+main.add_command(scheduler.schedule)
+main.add_command(relay.relay)
+main.add_command(outbox.outbox)
 
 __all__ = ["main"]

@@ -28,3 +28,33 @@ def test_the_benchmark_refuses_a_database_that_is_not_migrated(empty_db: Databas
     result = CliRunner().invoke(main, ["bench", "transitions", "--database-url", empty_db.url])
     assert result.exit_code == 2
     assert "pyproj-rpc db upgrade" in result.output
+
+
+def test_the_expiry_benchmark_reports_both_sides_at_each_roster_size(
+    isolated_db: Database,
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "expiry",
+            "--roster",
+            "100",
+            "--roster",
+            "300",
+            "--lapsed",
+            "5",
+            "--runs",
+            "3",
+            "--json",
+            "--database-url",
+            isolated_db.url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [step["roster"] for step in report["steps"]] == [100, 300]
+    for step in report["steps"]:
+        assert step["baseline"]["samples"] == step["measured"]["samples"] == 3
+    assert report["baseline_growth"] > 0
+    assert report["sweep_growth"] > 0

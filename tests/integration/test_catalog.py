@@ -139,6 +139,7 @@ def test_the_api_is_exactly_the_contract(db: psycopg.Connection[Any]) -> None:
         "get_pause_history(mentor_id uuid)",
         "get_paused_mentors(coordinator_id uuid DEFAULT NULL::uuid)",
         "is_transition_allowed(current_status text, target_status text)",
+        "expire_lapsed_certifications(batch_size integer DEFAULT 500)",
     }
 
 

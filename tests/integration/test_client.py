@@ -199,6 +199,18 @@ CASES: dict[str, Case] = {
         lambda s: {"current_status": "expired_cert", "target_status": MentorStatus.ACTIVE},
         lambda r: r is True,
     ),
+    "expire_lapsed_certifications-allowed": Case(
+        "expire_lapsed_certifications",
+        lambda s: Identity.service(),
+        lambda s: {"batch_size": 10},
+        lambda r: r == 1,  # the one lapsed mentor of the scene
+    ),
+    "expire_lapsed_certifications-refused": Case(
+        "expire_lapsed_certifications",
+        lambda s: s.coordinator,
+        lambda s: {},
+        Forbidden,
+    ),
     "is_transition_allowed-refused": Case(
         "is_transition_allowed",
         lambda s: Identity.anon(),

@@ -264,8 +264,10 @@ as $$
 $$;
 
 -- A certification change and a transition on the same mentor run one after the other:
--- FOR SHARE on the mentor conflicts with the lock every transition holds, so a transition
--- never decides on a certification another transaction is changing.
+-- the lock taken here conflicts with the one every transition holds, so a transition
+-- never decides on a certification another transaction is changing. NO KEY UPDATE (not
+-- SHARE): two certification writers for one mentor queue rather than both holding a
+-- shared lock each would later have to upgrade.
 create function mentoring.certifications_lock_mentor()
   returns trigger
   language plpgsql security definer
@@ -275,7 +277,7 @@ begin
   perform from mentoring.mentors m
   where m.id in (old.mentor_id, new.mentor_id)
   order by m.id
-  for share;
+  for no key update;
   return coalesce(new, old);
 end
 $$;

@@ -1,0 +1,217 @@
+"""The scheduler: certification expiry, overdue-pause reminders, key retention.
+
+Each sweep runs in batches, one committed transaction each, as the service (the system
+actor), until a batch comes back short. Three ways to run them, all the same SQL:
+pg_cron jobs inside the database (:func:`install_cron_jobs`), one pass from the CLI
+(:func:`expire_lapsed`, :func:`remind_overdue`), or periodically from a relay
+(:func:`sweep_once`, guarded by an advisory lock so that one instance sweeps at a time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from pyproj_rpc import calls, rpc
+from pyproj_rpc.errors import ConfigurationError
+from pyproj_rpc.identity import Identity, postgrest_request
+from pyproj_rpc.queries import query
+
+DEFAULT_BATCH_SIZE = 500
+DEFAULT_EXPIRY_SCHEDULE = "*/15 * * * *"
+DEFAULT_REMINDER_SCHEDULE = "0 7 * * *"
+DEFAULT_PURGE_SCHEDULE = "30 3 * * *"
+KEY_RETENTION = "7 days"
+SERVICE = Identity.service()
+
+Progress = Callable[[int], None]
+
+
+class CronUnavailable(ConfigurationError):
+    """pg_cron is not installed (or not available) in this database."""
+
+
+@dataclass(frozen=True)
+class CronJob:
+    """One of our pg_cron jobs and its last run."""
+
+    name: str
+    schedule: str
+    active: bool
+    command: str
+    last_status: str | None
+    last_run: datetime | None
+    return_message: str | None
+
+
+def _loop(batch: Callable[[], int], batch_size: int, progress: Progress | None) -> int:
+    total = 0
+    while True:
+        done = batch()
+        total += done
+        if progress is not None:
+            progress(done)
+        if done < batch_size:
+            return total
+
+
+def expire_lapsed(
+    conn: psycopg.Connection[Any],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> int:
+    """Expire every mentor whose certification lapsed; returns how many."""
+    call = calls.expire_lapsed_certifications(batch_size)
+
+    def batch() -> int:
+        return call.parse(rpc.call(conn, SERVICE, call.function, call.arguments))
+
+    return _loop(batch, batch_size, progress)
+
+
+def remind_overdue(
+    conn: psycopg.Connection[Any],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> int:
+    """Tell coordinators about every pause past its expected return; returns how many."""
+
+    def batch() -> int:
+        with postgrest_request(conn, SERVICE) as cur:
+            row = cur.execute(query("sweep_remind_overdue"), {"batch_size": batch_size}).fetchone()
+        assert row is not None
+        reminded: int = row["result"]
+        return reminded
+
+    return _loop(batch, batch_size, progress)
+
+
+def purge_idempotency_keys(conn: psycopg.Connection[Any], older_than: str = KEY_RETENTION) -> int:
+    """Forget idempotency keys older than the retention."""
+    with postgrest_request(conn, SERVICE) as cur:
+        row = cur.execute(
+            query("sweep_purge_idempotency_keys"), {"older_than": older_than}
+        ).fetchone()
+    assert row is not None
+    purged: int = row["result"]
+    return purged
+
+
+def estimate(conn: psycopg.Connection[Any], which: str) -> int:
+    """An upper bound of what a sweep will handle: 'lapsed' or 'overdue'."""
+    with conn.transaction():
+        row = conn.execute(query(f"sweep_{which}_estimate")).fetchone()
+    assert row is not None
+    count: int = row[0]
+    return count
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one scheduled round did (``ran`` is False when another instance held the lock)."""
+
+    ran: bool
+    expired: int = 0
+    reminded: int = 0
+    keys_purged: int = 0
+
+
+def sweep_once(conn: psycopg.Connection[Any], batch_size: int = DEFAULT_BATCH_SIZE) -> SweepReport:
+    """Run every sweep unless another instance is sweeping (a session advisory lock).
+
+    ``conn`` must be a direct session connection (not PgBouncer transaction pooling).
+    """
+    with conn.transaction():
+        locked = conn.execute(query("sweep_try_lock")).fetchone()
+    if locked is None or not locked[0]:
+        return SweepReport(ran=False)
+    try:
+        return SweepReport(
+            ran=True,
+            expired=expire_lapsed(conn, batch_size),
+            reminded=remind_overdue(conn, batch_size),
+            keys_purged=purge_idempotency_keys(conn),
+        )
+    finally:
+        with conn.transaction():
+            conn.execute(query("sweep_unlock"))
+
+
+# -- pg_cron ---------------------------------------------------------------------------
+
+
+def cron_state(conn: psycopg.Connection[Any]) -> tuple[bool, bool]:
+    """(available on the server, installed in this database)."""
+    with conn.transaction():
+        row = conn.execute(query("cron_state")).fetchone()
+    assert row is not None
+    return bool(row[0]), bool(row[1])
+
+
+def require_cron(conn: psycopg.Connection[Any]) -> None:
+    available, installed = cron_state(conn)
+    if installed:
+        return
+    if available:
+        raise CronUnavailable(
+            "pg_cron is available but not installed in this database: run "
+            "`create extension pg_cron` (Supabase: Database > Extensions > pg_cron); "
+            "pg_cron must also be in shared_preload_libraries"
+        )
+    raise CronUnavailable(
+        "this server has no pg_cron: run `pyproj-rpc expire-certifications` and "
+        "`pyproj-rpc remind-overdue` from your own scheduler, or `pyproj-rpc relay --schedule`"
+    )
+
+
+def install_cron_jobs(
+    conn: psycopg.Connection[Any],
+    expiry_schedule: str = DEFAULT_EXPIRY_SCHEDULE,
+    reminder_schedule: str = DEFAULT_REMINDER_SCHEDULE,
+    purge_schedule: str = DEFAULT_PURGE_SCHEDULE,
+) -> list[CronJob]:
+    """Create or update our named pg_cron jobs; they run as the connected role."""
+    require_cron(conn)
+    jobs = (
+        ("pyproj-rpc-expire-certifications", expiry_schedule, "cron_command_expire"),
+        ("pyproj-rpc-remind-overdue", reminder_schedule, "cron_command_remind"),
+        ("pyproj-rpc-purge-idempotency-keys", purge_schedule, "cron_command_purge"),
+    )
+    with conn.transaction():
+        for name, schedule, command in jobs:
+            conn.execute(
+                query("cron_schedule"),
+                {"name": name, "schedule": schedule, "command": query(command)},
+            )
+    return cron_jobs(conn)
+
+
+def remove_cron_jobs(conn: psycopg.Connection[Any]) -> list[str]:
+    """Unschedule every job of ours; returns their names."""
+    require_cron(conn)
+    with conn.transaction():
+        return [row[0] for row in conn.execute(query("cron_unschedule_ours")).fetchall()]
+
+
+def cron_jobs(conn: psycopg.Connection[Any]) -> list[CronJob]:
+    """Our pg_cron jobs and how their last run went."""
+    require_cron(conn)
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query("cron_jobs")).fetchall()
+    return [
+        CronJob(
+            name=row["jobname"],
+            schedule=row["schedule"],
+            active=row["active"],
+            command=row["command"],
+            last_status=row["last_status"],
+            last_run=row["last_run"],
+            return_message=row["return_message"],
+        )
+        for row in rows
+    ]
