@@ -103,11 +103,11 @@ def purge_idempotency_keys(conn: psycopg.Connection[Any], older_than: str = KEY_
 
 
 def estimate(conn: psycopg.Connection[Any], which: str) -> int:
-    """An upper bound of what a sweep will handle: 'lapsed' or 'overdue'."""
-    with conn.transaction():
-        row = conn.execute(query(f"sweep_{which}_estimate")).fetchone()
+    """An upper bound of what a sweep will handle: 'lapsed' or 'overdue' (as the service)."""
+    with postgrest_request(conn, SERVICE, method="GET") as cur:
+        row = cur.execute(query(f"sweep_{which}_estimate")).fetchone()
     assert row is not None
-    count: int = row[0]
+    count: int = row["estimate"]
     return count
 
 

@@ -12,7 +12,7 @@ branch_labels = None
 depends_on = None
 
 sql = SqlRevision(
-    "0002_core", sha256="25e427ea2ce3be087d30c0cd1ec17c4156481c4cd318a498d0a1982f3f5d6c3a"
+    "0002_core", sha256="5d5c16c08f1e3a806107befcef0e0359e0289b68dc3be105e292429e34e0fc97"
 )
 
 

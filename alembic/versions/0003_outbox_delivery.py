@@ -13,7 +13,7 @@ depends_on = None
 
 sql = SqlRevision(
     "0003_outbox_delivery",
-    sha256="d306514e343dd16db080ec1d853dd4df2e51c546669c88bbb29867e5133dde98",
+    sha256="24165980ad2b542d3ae6a0fc5d1da8b348c998bf642b99d7e0c1bf80de24ad97",
 )
 
 

@@ -12,7 +12,7 @@ branch_labels = None
 depends_on = None
 
 sql = SqlRevision(
-    "0004_sweeps", sha256="83e2aae56937d3733b0e1eaceda008376b1dcf5233159a833800c8b2802c891f"
+    "0004_sweeps", sha256="6dfed54d587d0e471a34d0edd4f9d395c72e332562f66c5b920b752e725a00c7"
 )
 
 

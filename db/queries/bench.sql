@@ -46,3 +46,9 @@ from mentoring.mentors m
 join mentoring.organizations o on o.id = m.organization_id
 where m.status <> 'expired_cert'
   and mentoring.certification_coverage(m.id, (now() at time zone o.time_zone)::date) is null;
+
+-- name: bench_outbox_reset
+-- Every outbox row pending again, as new: the same backlog delivered once more.
+update mentoring.outbox
+set delivered_at = null, dead_at = null, attempts = 0, available_at = now(),
+    claim_id = null, leased_until = null, last_error = null;

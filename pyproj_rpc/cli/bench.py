@@ -7,6 +7,7 @@ import json
 import click
 
 from pyproj_rpc.bench import expiry as expiry_bench
+from pyproj_rpc.bench import relay as relay_bench
 from pyproj_rpc.bench import transitions as transitions_bench
 from pyproj_rpc.provision import ready_database
 
@@ -57,4 +58,20 @@ def expiry(
         raise click.UsageError("--roster sizes must grow, the first at least --lapsed")
     with ready_database(database_url) as url:
         report = expiry_bench.run(url, rosters, lapsed, runs)
+    click.echo(json.dumps(report.as_dict()) if as_json else report.text())
+
+
+@bench.command()
+@click.option("--rows", default=500, show_default=True, type=click.IntRange(10))
+@click.option("--runs", default=5, show_default=True, type=click.IntRange(3))
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    help="A database already at head. It gets benchmark rows. Default: throwaway.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def relay(rows: int, runs: int, database_url: str | None, as_json: bool) -> None:
+    """Delivering notifications to a webhook, against a sink that does nothing."""
+    with ready_database(database_url) as url:
+        report = relay_bench.run(url, rows, runs)
     click.echo(json.dumps(report.as_dict()) if as_json else report.text())

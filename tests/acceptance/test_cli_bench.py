@@ -58,3 +58,26 @@ def test_the_expiry_benchmark_reports_both_sides_at_each_roster_size(
         assert step["baseline"]["samples"] == step["measured"]["samples"] == 3
     assert report["baseline_growth"] > 0
     assert report["sweep_growth"] > 0
+
+
+def test_the_relay_benchmark_reports_both_sinks_per_notification(isolated_db: Database) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "relay",
+            "--rows",
+            "20",
+            "--runs",
+            "3",
+            "--json",
+            "--database-url",
+            isolated_db.url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["rows"], report["runs"]) == (20, 3)
+    assert report["baseline_per_row_us"] > 0
+    assert report["measured_per_row_us"] > 0
+    assert report["ratio_of_medians"] > 0

@@ -168,3 +168,21 @@ def test_schedule_install_creates_the_jobs_and_pg_cron_runs_the_sweep(cron_clust
 
     assert "removed 3 job(s)" in run("schedule", "remove", "--database-url", url).stdout
     assert "no pyproj-rpc jobs" in run("schedule", "status", "--database-url", url).stdout
+
+
+def test_the_sweeps_run_for_a_login_that_may_only_switch_to_service_role(
+    backlog: Database,
+) -> None:
+    login = f"scheduler_{backlog.name}"
+    with psycopg.connect(backlog.url, autocommit=True) as admin:
+        admin.execute(f"create role {login} login noinherit")
+        admin.execute(f"grant service_role to {login}")
+    try:
+        url = backlog.url.replace("postgresql://postgres@", f"postgresql://{login}@")
+        result = run("expire-certifications", "--database-url", url)
+        assert result.exit_code == 0, result.stderr
+        assert "expired 3 mentor(s)" in result.stdout
+        assert "reminded about 1 pause(s)" in run("remind-overdue", "--database-url", url).stdout
+    finally:
+        with psycopg.connect(backlog.url, autocommit=True) as admin:
+            admin.execute(f"drop role {login}")

@@ -98,6 +98,7 @@ def test_trigger_and_notification_functions_are_for_the_owner_alone(
         "mentoring.mentors_before_update()",
         "mentoring.pause_findings(uuid)",
         "mentoring.notify_coordinators(mentoring.status_events,mentoring.mentors)",
+        "mentoring.notification_recipients(mentoring.mentors,uuid)",
     ]
     for function in owner_only:
         for role in ("authenticated", "service_role"):

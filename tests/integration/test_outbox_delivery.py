@@ -184,3 +184,13 @@ def test_only_the_service_role_may_claim(world: World) -> None:
         postgrest_request(world.conn, org.admin) as cur,
     ):
         cur.execute("select * from mentoring.claim_outbox(5, '1 minute')")
+
+
+def test_the_relay_role_claims_and_lists_the_outbox_and_nothing_more(world: World) -> None:
+    notifications(world, 2)
+    with world.conn.transaction(force_rollback=True):
+        world.execute("set local role mentoring_relay")
+        assert len(claim(world.conn, batch=1)) == 1
+        assert world.execute("select count(*) from mentoring.outbox").fetchone() == (2,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            world.execute("select * from mentoring.mentors")

@@ -258,16 +258,23 @@ def b64url(data: bytes) -> str:
 
 
 def test_an_rsa_public_key_used_as_an_hmac_secret_is_401(
-    client: httpx.Client, scene: tuple[Organization, Mentor]
+    database: Database, scene: tuple[Organization, Mentor], jwks_file: Path
 ) -> None:
-    """Algorithm confusion: HS256 "signed" with the public key that everyone knows."""
+    """Algorithm confusion: HS256 "signed" with the public key that everyone knows.
+
+    The API trusts only the JWKS here (no HS256 secret), so nothing but the algorithm
+    pinned to the key can refuse the token."""
     _, mentor = scene
     header = {"alg": "HS256", "typ": "JWT", "kid": "rsa-1"}
     payload = mentor.identity.claims() | {"exp": int(time.time()) + 60}
     signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}"
     signature = hmac.new(rsa_public_pem(), signing_input.encode(), hashlib.sha256).digest()
     token = f"{signing_input}.{b64url(signature)}"
-    assert_refused(status_of(client, mentor, bearer(token)), "PGRST301")
+    with (
+        serve(database.url, jwt=JwtConfig(jwks=str(jwks_file))) as server,
+        server.client() as client,
+    ):
+        assert_refused(status_of(client, mentor, bearer(token)), "PGRST301")
 
 
 # -- a JWKS URL, and the configuration --------------------------------------------------

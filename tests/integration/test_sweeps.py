@@ -87,10 +87,12 @@ def test_the_sweep_reads_only_candidates_through_its_index_not_the_roster(
     org = world.organization()
     for _ in range(3):
         org.mentor(certified=False)
-    # A large certified roster (never committed, so no certification rows are needed).
     world.execute(
-        "insert into mentoring.mentors (organization_id, display_name, status, certified_through)"
-        " select %s, 'Roster ' || n, 'active', 'infinity' from generate_series(1, 3000) n",
+        "with roster as ("
+        "  insert into mentoring.mentors (organization_id, display_name, status)"
+        "  select %s, 'Roster ' || n, 'active' from generate_series(1, 3000) n returning id)"
+        " insert into mentoring.certifications (mentor_id, valid_during)"
+        " select id, daterange(current_date - 30, current_date + 300) from roster",
         (org.id,),
     )
     world.execute("analyze mentoring.mentors")
@@ -104,20 +106,87 @@ def test_the_sweep_reads_only_candidates_through_its_index_not_the_roster(
     assert after == before
 
 
-def test_certified_through_follows_certification_changes(world: World) -> None:
-    mentor = world.organization().mentor()
-    today = world.today(mentor.organization_id)
+def test_a_certification_that_ran_out_since_it_was_checked_is_found_by_its_date(
+    world: World,
+) -> None:
+    """As days pass: certified_through was computed while valid, and is now behind today."""
+    mentor = world.organization().mentor(certified=False)  # lapsed today
+    yesterday = world.today(mentor.organization_id) - timedelta(days=1)
+    world.execute("set constraints all immediate")  # no pending trigger events before ALTER
+    world.execute("alter table mentoring.mentors disable trigger compute_certified_through")
+    world.execute(
+        "update mentoring.mentors set certified_through = %s where id = %s", (yesterday, mentor.id)
+    )
+    world.execute("alter table mentoring.mentors enable trigger compute_certified_through")
+    assert sweep(world.conn) == 1
+    assert world.status(mentor) == "expired_cert"
 
-    def certified_through() -> Any:
-        return world.execute(
-            "select certified_through::text from mentoring.mentors where id = %s", (mentor.id,)
-        ).fetchone()[0]
 
-    assert certified_through() == (today + timedelta(days=334)).isoformat()
+def certified_through(world: World, mentor: Mentor) -> Any:
+    return world.execute(
+        "select certified_through::text from mentoring.mentors where id = %s", (mentor.id,)
+    ).fetchone()[0]
+
+
+def test_certified_through_follows_every_change_that_moves_it(world: World) -> None:
+    org = world.organization()
+    mentor, other = org.mentor(), org.mentor()
+    today = world.today(org.id)
+    last_day = (today + timedelta(days=334)).isoformat()
+    assert certified_through(world, mentor) == last_day
+
     world.certify(mentor, today + timedelta(days=335), None)  # an open-ended renewal
-    assert certified_through() == "infinity"
+    assert certified_through(world, mentor) == "infinity"
+
+    world.execute(  # the renewal moved to another mentor: both change
+        "update mentoring.certifications set mentor_id = %s"
+        " where mentor_id = %s and upper_inf(valid_during)",
+        (other.id, mentor.id),
+    )
+    assert certified_through(world, mentor) == last_day
+    assert certified_through(world, other) == "infinity"
+
+    world.execute(  # whatever a writer supplies, it is computed
+        "update mentoring.mentors set certified_through = '2000-01-01' where id = %s",
+        (mentor.id,),
+    )
+    assert certified_through(world, mentor) == last_day
+
     world.execute("delete from mentoring.certifications where mentor_id = %s", (mentor.id,))
-    assert certified_through() is None
+    assert certified_through(world, mentor) is None
+
+
+def test_truncating_certifications_leaves_no_one_looking_certified(world: World) -> None:
+    mentor = world.organization().mentor()
+    world.execute("truncate mentoring.certifications")
+    assert certified_through(world, mentor) is None
+    assert sweep(world.conn) >= 1
+    assert world.status(mentor) == "expired_cert"
+
+
+def test_a_new_time_zone_is_taken_into_account_at_once(world: World) -> None:
+    east = world.organization(time_zone="Pacific/Kiritimati")
+    mentor = east.mentor()
+    east_today = world.today(east.id)
+    world.execute("delete from mentoring.certifications where mentor_id = %s", (mentor.id,))
+    world.certify(mentor, east_today, east_today + timedelta(days=365))  # starts today, east
+    world.execute(
+        "update mentoring.organizations set time_zone = 'Etc/GMT+12' where id = %s", (east.id,)
+    )
+    assert sweep(world.conn) == 1  # its today moved back, before the certification starts
+    assert world.status(mentor) == "expired_cert"
+
+
+def test_an_admin_who_is_also_a_lapsed_mentor_still_sweeps_the_others(world: World) -> None:
+    org = world.organization()
+    admin_mentor = org.mentor(certified=False)
+    world.seed.staff(org.id, admin_mentor.user_id, "admin")
+    other = org.mentor(certified=False)
+    assert sweep(world.conn, admin_mentor.identity) == 1
+    assert world.status(other) == "expired_cert"
+    assert world.status(admin_mentor) == "active"  # left to the system
+    assert sweep(world.conn) == 1
+    assert world.status(admin_mentor) == "expired_cert"
 
 
 def test_an_admin_sweeps_only_their_own_organization(world: World) -> None:
@@ -236,6 +305,7 @@ def test_an_overdue_pause_is_announced_once_to_the_coordinators(world: World) ->
     [reminder] = reminders(world)
     assert reminder["recipient_id"] == coordinator.user_id
     payload = reminder["payload"]
+    assert "sequence" not in payload  # that orders status changes only
     assert (payload["kind"], payload["mentor"]["id"], payload["days_overdue"]) == (
         "pause_overdue",
         str(mentor.id),

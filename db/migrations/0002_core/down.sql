@@ -27,6 +27,7 @@ drop function
   mentoring.mentors_new_active_is_certified(),
   mentoring.mentors_before_insert(),
   mentoring.notify_coordinators(mentoring.status_events, mentoring.mentors),
+  mentoring.notification_recipients(mentoring.mentors, uuid),
   mentoring.pause_findings(uuid),
   mentoring.pause_preconditions_validate(),
   mentoring.transition_request(uuid),

@@ -1,3 +1,7 @@
+-- The delivery state goes: upgrading again treats every row still in the outbox as
+-- pending, so relays deliver it again (receivers deduplicate by webhook-id). Purge
+-- delivered rows first (outbox_purge_delivered) to keep the replay small.
+drop policy relays_read_the_outbox on mentoring.outbox;
 revoke select on mentoring.outbox from mentoring_relay;
 revoke usage on schema mentoring from mentoring_relay;
 

@@ -377,30 +377,41 @@ $$;
 
 -- Notifications -------------------------------------------------------------------------
 
--- One outbox row per recipient: the mentor's coordinators other than the actor, or the
--- organization's admins when no coordinator is assigned. One constant wake-up per
--- transaction (pg_notify folds duplicates); the outbox row is the truth.
+-- Who hears about a mentor: the assigned coordinators but the actor; the organization's
+-- admins (but the actor) when no coordinator is assigned.
+create function mentoring.notification_recipients(mentor mentoring.mentors, actor_user_id uuid)
+  returns uuid[]
+  language sql stable security definer
+  set search_path = ''
+as $$
+  select case
+    when exists (select from mentoring.mentor_coordinators c where c.mentor_id = mentor.id)
+    then array(
+      select c.coordinator_id from mentoring.mentor_coordinators c
+      where c.mentor_id = mentor.id
+        and c.coordinator_id is distinct from notification_recipients.actor_user_id
+      order by c.coordinator_id)
+    else array(
+      select s.user_id from mentoring.organization_staff s
+      where s.organization_id = mentor.organization_id
+        and s.role = 'admin'
+        and s.user_id is distinct from notification_recipients.actor_user_id
+      order by s.user_id)
+  end
+$$;
+
+-- One outbox row per recipient, then one constant wake-up per transaction (pg_notify
+-- folds duplicates); the outbox row is the truth.
 create function mentoring.notify_coordinators(event mentoring.status_events, mentor mentoring.mentors)
   returns integer
   language plpgsql volatile security definer
   set search_path = ''
 as $$
 declare
-  recipients uuid[];
+  recipients uuid[] := mentoring.notification_recipients(mentor, event.actor_user_id);
   pause mentoring.pause_periods;
 begin
-  if exists (select from mentoring.mentor_coordinators c where c.mentor_id = mentor.id) then
-    select array_agg(c.coordinator_id order by c.coordinator_id) into recipients
-    from mentoring.mentor_coordinators c
-    where c.mentor_id = mentor.id and c.coordinator_id is distinct from event.actor_user_id;
-  else
-    select array_agg(s.user_id order by s.user_id) into recipients
-    from mentoring.organization_staff s
-    where s.organization_id = mentor.organization_id
-      and s.role = 'admin'
-      and s.user_id is distinct from event.actor_user_id;
-  end if;
-  if coalesce(cardinality(recipients), 0) = 0 then
+  if cardinality(recipients) = 0 then
     return 0;
   end if;
 

@@ -23,6 +23,9 @@ $$;
 
 grant usage on schema mentoring to mentoring_relay;
 grant select on mentoring.outbox to mentoring_relay;  -- `pyproj-rpc outbox list`
+create policy relays_read_the_outbox on mentoring.outbox
+  for select to mentoring_relay
+  using (true);
 grant execute on function
   mentoring.claim_outbox(integer, interval),
   mentoring.outbox_delivered(bigint[]),

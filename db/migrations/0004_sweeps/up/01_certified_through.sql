@@ -24,27 +24,9 @@ as $$
                                                 certified_through.on_date) as covered) c
 $$;
 
--- After a certification changes: recompute for its mentor (both, if it moved).
-create function mentoring.certifications_refresh_mentor()
-  returns trigger
-  language plpgsql security definer
-  set search_path = ''
-as $$
-begin
-  update mentoring.mentors m
-  set certified_through = mentoring.certified_through(
-        m.id, mentoring.organization_today(m.organization_id))
-  where m.id in (old.mentor_id, new.mentor_id);
-  return null;
-end
-$$;
-
-create trigger refresh_mentors_certified_through
-  after insert or update or delete on mentoring.certifications
-  for each row execute function mentoring.certifications_refresh_mentor();
-
--- When the status changes (a reactivation, say): recompute as of today.
-create function mentoring.mentors_refresh_certified_through()
+-- The column belongs to the triggers: whatever an INSERT or UPDATE of a mentor says, it is
+-- computed (a status change, an organization move, a touch from the triggers below).
+create function mentoring.mentors_compute_certified_through()
   returns trigger
   language plpgsql security definer
   set search_path = ''
@@ -56,14 +38,63 @@ begin
 end
 $$;
 
-create trigger refresh_certified_through_on_status_change
-  before update of status on mentoring.mentors
-  for each row when (old.status is distinct from new.status)
-  execute function mentoring.mentors_refresh_certified_through();
+create trigger compute_certified_through
+  before insert or update on mentoring.mentors
+  for each row execute function mentoring.mentors_compute_certified_through();
 
-update mentoring.mentors m
-set certified_through = mentoring.certified_through(
-  m.id, mentoring.organization_today(m.organization_id));
+-- After a certification changes: touch its mentor (both, if it moved) to recompute.
+create function mentoring.certifications_refresh_mentor()
+  returns trigger
+  language plpgsql security definer
+  set search_path = ''
+as $$
+begin
+  update mentoring.mentors m
+  set certified_through = null  -- computed again by compute_certified_through
+  where m.id in (old.mentor_id, new.mentor_id);
+  return null;
+end
+$$;
+
+create trigger refresh_mentors_certified_through
+  after insert or update or delete on mentoring.certifications
+  for each row execute function mentoring.certifications_refresh_mentor();
+
+-- TRUNCATE fires no row trigger: recompute every mentor.
+create function mentoring.certifications_refresh_all_mentors()
+  returns trigger
+  language plpgsql security definer
+  set search_path = ''
+as $$
+begin
+  update mentoring.mentors m set certified_through = null;
+  return null;
+end
+$$;
+
+create trigger refresh_all_certified_through_after_truncate
+  after truncate on mentoring.certifications
+  for each statement execute function mentoring.certifications_refresh_all_mentors();
+
+-- A new time zone moves the organization's today: recompute its mentors.
+create function mentoring.organizations_refresh_mentors()
+  returns trigger
+  language plpgsql security definer
+  set search_path = ''
+as $$
+begin
+  update mentoring.mentors m set certified_through = null
+  where m.organization_id = new.id;
+  return null;
+end
+$$;
+
+create trigger refresh_certified_through_on_time_zone_change
+  after update of time_zone on mentoring.organizations
+  for each row when (old.time_zone is distinct from new.time_zone)
+  execute function mentoring.organizations_refresh_mentors();
+
+update mentoring.mentors m set certified_through = null;  -- computed for everyone
 
 create index mentors_expiry_candidates_idx on mentoring.mentors (certified_through)
   where status <> 'expired_cert';

@@ -1,8 +1,9 @@
 -- The scheduler's two sweeps. Each call handles one batch in the caller's transaction
 -- and returns how many it handled; a scheduler calls again (committing in between, so
--- no lock is held long) until a call returns less than a full batch. Rows another
--- transaction holds are skipped, not waited for: a sweep never blocks on, deadlocks
--- with, or doubles a manual change; a skipped row is taken by the next sweep.
+-- no lock is held long) until a call returns less than a full batch. Mentors (and
+-- pauses) another transaction holds are skipped, not waited for: a sweep never waits
+-- for, deadlocks with, or doubles a manual change or another sweep; a skipped row is
+-- taken by the next sweep.
 
 -- Moves every active or paused mentor without a valid certification today (in their
 -- organization's time zone) to expired_cert, through the state machine (audit,
@@ -43,6 +44,9 @@ begin
       and mentoring.certification_coverage(m.id, (now() at time zone o.time_zone)::date)
           is null
       and (everyone or m.organization_id in (select mentoring.administered_organizations()))
+      -- on their own record an admin is the mentor, who may not expire: leave it to the
+      -- system rather than fail the whole batch
+      and (everyone or m.user_id is distinct from (select auth.uid()))
     limit batch_size
     for update of m skip locked
   )
@@ -61,7 +65,8 @@ comment on function api.expire_lapsed_certifications(integer) is
   'organizations.';
 
 -- Tells the coordinators, once per pause, that a pause is past its expected return date
--- (the mentor stays paused). A backend job: service_role and the owner only.
+-- (the mentor stays paused). A backend job: service_role and the owner only. Reminders
+-- carry no per-mentor sequence: that orders status changes only.
 create function mentoring.remind_overdue_pauses(batch_size integer default 500)
   returns integer
   language plpgsql volatile security definer
@@ -88,13 +93,14 @@ begin
       and p.expected_return_date is not null
       and p.expected_return_date < (now() at time zone o.time_zone)::date
     limit batch_size
+    -- the mentor too, so that the expiry sweep skips them rather than wait for us
     for update of p skip locked
+    for no key update of m skip locked
   loop
     insert into mentoring.outbox (pause_id, recipient_id, kind, payload)
     select due.pause_id, recipient, 'pause_overdue', jsonb_build_object(
       'kind', 'pause_overdue',
       'pause_id', due.pause_id,
-      'sequence', (due.mentor).status_version,
       'mentor', jsonb_build_object(
         'id', (due.mentor).id, 'display_name', (due.mentor).display_name,
         'organization_id', (due.mentor).organization_id),

@@ -1,9 +1,10 @@
 -- Every grant of this revision, in one place.
 revoke execute on function
   mentoring.certified_through(uuid, date),
+  mentoring.mentors_compute_certified_through(),
   mentoring.certifications_refresh_mentor(),
-  mentoring.mentors_refresh_certified_through(),
-  mentoring.notification_recipients(mentoring.mentors, uuid),
+  mentoring.certifications_refresh_all_mentors(),
+  mentoring.organizations_refresh_mentors(),
   mentoring.remind_overdue_pauses(integer),
   api.expire_lapsed_certifications(integer)
   from public, anon, authenticated, service_role;
