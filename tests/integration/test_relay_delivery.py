@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import signal
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,27 +20,9 @@ from tests.relay_support import (
     eventually,
     outbox_rows,
     pause_mentors,
-    relays_in,
     webhook_args,
 )
 from tests.support import World, call
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as server:
-        yield server
-
-
-@pytest.fixture
-def relays(tmp_path: Path) -> Iterator[Relays]:
-    with relays_in(tmp_path) as started:
-        yield started
-
-
-@pytest.fixture
-def secret() -> str:
-    return str(WebhookSecret.generate())
 
 
 def test_rows_written_while_no_relay_runs_are_delivered_when_one_starts(

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from click.testing import CliRunner
 
 from pyproj_rpc.cli import main
-from pyproj_rpc.relay import WebhookSecret
 from tests.conftest import Database
 from tests.relay_support import (
     FAST,
@@ -20,28 +15,10 @@ from tests.relay_support import (
     eventually,
     outbox_rows,
     pause_mentors,
-    relays_in,
     webhook_args,
 )
 
 BASE, CAP = 0.05, 0.2  # FAST's --backoff-base and --backoff-cap
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as server:
-        yield server
-
-
-@pytest.fixture
-def relays(tmp_path: Path) -> Iterator[Relays]:
-    with relays_in(tmp_path) as started:
-        yield started
-
-
-@pytest.fixture
-def secret() -> str:
-    return str(WebhookSecret.generate())
 
 
 def dead(url: str, outbox_id: int) -> bool:

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import psycopg
-import pytest
 
 from pyproj_rpc.relay import (
     FunctionSink,
@@ -37,16 +36,9 @@ from tests.relay_support import (
     eventually,
     outbox_rows,
     pause_mentors,
-    relays_in,
     webhook_args,
 )
 from tests.support import World
-
-
-@pytest.fixture
-def relays(tmp_path: Path) -> Iterator[Relays]:
-    with relays_in(tmp_path) as started:
-        yield started
 
 
 def scrape(port: int) -> dict[str, float]:

@@ -34,7 +34,6 @@ from tests.rest_support import (
     PREFIX,
     SECRET,
     RestServer,
-    clone_database,
     mint,
     serve,
     token_for,
@@ -53,12 +52,6 @@ def public_jwk(private_key: Any, kid: str, algorithm: str) -> dict[str, Any]:
 
 
 JWKS = {"keys": [public_jwk(RSA_KEY, "rsa-1", "RS256"), public_jwk(EC_KEY, "ec-1", "ES256")]}
-
-
-@pytest.fixture(scope="module")
-def database(template_db: Database) -> Iterator[Database]:
-    with clone_database(template_db, "auth") as database:
-        yield database
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +76,6 @@ def server(database: Database, jwks_file: Path) -> Iterator[RestServer]:
     config = JwtConfig(secret=SECRET, jwks=str(jwks_file))
     with serve(database.url, jwt=config) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def client(server: RestServer) -> Iterator[httpx.Client]:
-    with server.client() as client:
-        yield client
 
 
 def status_of(client: httpx.Client, mentor: Mentor, authorization: str | None) -> httpx.Response:

@@ -28,7 +28,6 @@ from tests.rest_support import (
     RestServer,
     auth_headers,
     camel_keys,
-    clone_database,
     key_paths,
     serve,
     snake_keys,
@@ -36,24 +35,6 @@ from tests.rest_support import (
 from tests.support import Mentor, Organization, World, call
 
 DEADLINE_SECONDS = 30
-
-
-@pytest.fixture(scope="module")
-def database(template_db: Database) -> Iterator[Database]:
-    with clone_database(template_db, "contract") as database:
-        yield database
-
-
-@pytest.fixture(scope="module")
-def server(database: Database) -> Iterator[RestServer]:
-    with serve(database.url) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def client(server: RestServer) -> Iterator[httpx.Client]:
-    with server.client() as client:
-        yield client
 
 
 @pytest.fixture

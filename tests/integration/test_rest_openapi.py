@@ -7,7 +7,6 @@ content type, and a body that matches the documented schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,7 +27,7 @@ from pyproj_rpc.identity import Identity
 from pyproj_rpc.rest import create_app
 from pyproj_rpc.rest.app import PREFIX
 from tests.conftest import Database
-from tests.rest_support import RestServer, auth_headers, clone_database, rest_settings, serve
+from tests.rest_support import RestServer, auth_headers, rest_settings
 from tests.support import World
 
 OPERATIONS = {
@@ -49,18 +48,6 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
-
-
-@pytest.fixture(scope="module")
-def database(template_db: Database) -> Iterator[Database]:
-    with clone_database(template_db, "openapi") as database:
-        yield database
-
-
-@pytest.fixture(scope="module")
-def server(database: Database) -> Iterator[RestServer]:
-    with serve(database.url) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

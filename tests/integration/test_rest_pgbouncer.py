@@ -19,17 +19,11 @@ import pytest
 from pyproj_rpc.rest.app import PREFIX
 from pyproj_rpc.rest.settings import CONNECTION_KWARGS
 from tests.conftest import Database
-from tests.rest_support import PgBouncer, RestServer, auth_headers, clone_database, serve
+from tests.rest_support import PgBouncer, RestServer, auth_headers, serve
 from tests.support import Mentor, Organization, World
 
 # Well past psycopg's default prepare_threshold (5) for every query used.
 REPEATS = 12
-
-
-@pytest.fixture(scope="module")
-def database(template_db: Database) -> Iterator[Database]:
-    with clone_database(template_db, "pgbouncer") as database:
-        yield database
 
 
 @pytest.fixture(scope="module")

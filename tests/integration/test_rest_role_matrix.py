@@ -24,7 +24,7 @@ from tests.integration.test_role_matrix import (
     build_cast,
     prepare,
 )
-from tests.rest_support import PREFIX, RestServer, auth_headers, clone_database, serve
+from tests.rest_support import PREFIX, auth_headers
 from tests.support import World
 
 
@@ -55,24 +55,6 @@ PAUSED = Endpoint("GET", "/paused")
 
 def test_every_endpoint_runs_a_function_of_the_core_matrix() -> None:
     assert set(ENDPOINTS) <= set(EXPECTED)
-
-
-@pytest.fixture(scope="module")
-def database(template_db: Database) -> Iterator[Database]:
-    with clone_database(template_db, "matrix") as database:
-        yield database
-
-
-@pytest.fixture(scope="module")
-def server(database: Database) -> Iterator[RestServer]:
-    with serve(database.url) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def client(server: RestServer) -> Iterator[httpx.Client]:
-    with server.client() as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -52,3 +52,13 @@ def test_secrets_come_from_the_environment_and_are_required() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     for secret in ("POSTGRES_PASSWORD", "AUTHENTICATOR_PASSWORD", "JWT_SECRET"):
         assert f"${{{secret}:?" in text, secret
+
+
+def test_the_api_and_the_relay_start_after_the_migrations() -> None:
+    services = compose()["services"]
+    for name, command in (("api", "pyproj-rpc api"), ("relay", "pyproj-rpc relay")):
+        assert services[name]["depends_on"] == {
+            "migrate": {"condition": "service_completed_successfully"}
+        }
+        assert command in " ".join(services[name]["command"])
+    assert "--schedule" in " ".join(services["relay"]["command"])
