@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row
 
 from pyproj_rpc import calls, rpc
 from pyproj_rpc.errors import ConfigurationError
@@ -201,17 +201,5 @@ def remove_cron_jobs(conn: psycopg.Connection[Any]) -> list[str]:
 def cron_jobs(conn: psycopg.Connection[Any]) -> list[CronJob]:
     """Our pg_cron jobs and how their last run went."""
     require_cron(conn)
-    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query("cron_jobs")).fetchall()
-    return [
-        CronJob(
-            name=row["jobname"],
-            schedule=row["schedule"],
-            active=row["active"],
-            command=row["command"],
-            last_status=row["last_status"],
-            last_run=row["last_run"],
-            return_message=row["return_message"],
-        )
-        for row in rows
-    ]
+    with conn.transaction(), conn.cursor(row_factory=class_row(CronJob)) as cur:
+        return cur.execute(query("cron_jobs")).fetchall()

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +29,7 @@ from typing import Any, Self
 import psycopg
 from psycopg.rows import dict_row
 
-from tests.support import World, call
+from tests.support import WAIT, World, call, eventually
 
 # Fast settings for tests: short polls and backoffs, never long waits.
 FAST = [
@@ -46,19 +46,6 @@ FAST = [
     "--retention",
     "off",
 ]
-WAIT = 30.0  # seconds any condition may take before a test fails
-
-
-def eventually(condition: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 # -- the receiver -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -208,21 +208,34 @@ class World:
             ).fetchall()
 
 
-# -- races, made deterministic ------------------------------------------------------
+# -- waiting for what we can observe, and races made deterministic ----------------------
+
+WAIT = 30.0  # seconds any condition may take before a test fails
+
+
+def eventually(condition: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
 
 
 def wait_until_blocked(database: Any, pid: int, timeout: float = 10.0) -> None:
     """Return once backend ``pid`` waits on a lock."""
     with database.connect(autocommit=True) as observer:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def waiting() -> bool:
             row = observer.execute(
                 "select wait_event_type from pg_stat_activity where pid = %s", (pid,)
             ).fetchone()
-            if row is not None and row[0] == "Lock":
-                return
-            time.sleep(0.02)
-    raise AssertionError(f"backend {pid} never waited on a lock")
+            return row is not None and row[0] == "Lock"
+
+        eventually(waiting, f"backend {pid} to wait on a lock", timeout)
 
 
 def in_background(database: Any, action: Any) -> tuple[Future[Any], int]:

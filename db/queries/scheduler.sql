@@ -46,7 +46,7 @@ where j.jobname like 'pyproj-rpc-%%'
 order by j.jobname;
 
 -- name: cron_jobs
-select j.jobname, j.schedule, j.active, j.command,
+select j.jobname as name, j.schedule, j.active, j.command,
        last.status as last_status, last.start_time as last_run, last.return_message
 from cron.job j
 left join lateral (

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -19,7 +17,7 @@ from pyproj_rpc.cli import exit_codes, main
 from pyproj_rpc.localdb import LocalCluster
 from pyproj_rpc.provision import bootstrap_and_upgrade
 from tests.conftest import Database
-from tests.support import World, call
+from tests.support import World, call, eventually
 
 
 def run(*args: str) -> Result:
@@ -129,15 +127,6 @@ def cron_cluster(tmp_path: Path) -> Iterator[str]:
         cluster.stop()
 
 
-def wait_for(condition: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(1)
-    return False
-
-
 def test_schedule_install_creates_the_jobs_and_pg_cron_runs_the_sweep(cron_cluster: str) -> None:
     url = cron_cluster
     with psycopg.connect(url) as conn:
@@ -158,7 +147,7 @@ def test_schedule_install_creates_the_jobs_and_pg_cron_runs_the_sweep(cron_clust
         with psycopg.connect(url) as conn:
             return World(conn).status(mentor) == "expired_cert"
 
-    assert wait_for(expired, timeout=100), "pg_cron did not run the expiry sweep"
+    eventually(expired, "pg_cron to run the expiry sweep", timeout=100)
     status = json.loads(run("schedule", "status", "--json", "--database-url", url).stdout)
     [expiry] = [job for job in status if job["name"] == "pyproj-rpc-expire-certifications"]
     assert expiry["last_status"] == "succeeded"

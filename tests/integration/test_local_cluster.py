@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,15 +17,7 @@ import pytest
 from pyproj_rpc.errors import LocalClusterError
 from pyproj_rpc.localdb import LocalCluster
 from pyproj_rpc.localdb.cluster import process_alive
-
-
-def wait_until(condition: object, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.1)
-    return False
+from tests.support import eventually
 
 
 def process_owner(pid: int) -> int:
@@ -47,7 +38,7 @@ def test_the_server_never_runs_as_root_and_stop_removes_it_all() -> None:
             assert conn.execute("select current_user").fetchone() == ("postgres",)
     finally:
         cluster.stop()
-    assert wait_until(lambda: not process_alive(pid))
+    eventually(lambda: not process_alive(pid), "the server to exit")
     assert not base_dir.exists()
 
 
@@ -78,8 +69,8 @@ def test_a_killed_owner_leaves_no_server_and_no_data_behind() -> None:
     assert process_alive(pid)
     owner.send_signal(signal.SIGKILL)
     owner.wait()
-    assert wait_until(lambda: not process_alive(pid)), "the server outlived its owner"
-    assert wait_until(lambda: not Path(base_dir).exists()), "the data dir outlived its owner"
+    eventually(lambda: not process_alive(pid), "the reaper to stop the server")
+    eventually(lambda: not Path(base_dir).exists(), "the reaper to remove the data dir")
 
 
 @pytest.fixture

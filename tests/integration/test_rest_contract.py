@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -32,7 +31,7 @@ from tests.rest_support import (
     serve,
     snake_keys,
 )
-from tests.support import Mentor, Organization, World, call
+from tests.support import Mentor, Organization, World, call, eventually
 
 DEADLINE_SECONDS = 30
 
@@ -363,13 +362,6 @@ def test_an_unexpected_database_error_is_a_generic_500_logged_by_the_service(
 # -- overload ---------------------------------------------------------------------------
 
 
-def wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def waiting_for_a_lock(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute(
         "select count(*) from pg_stat_activity"
@@ -397,11 +389,11 @@ def test_when_every_connection_is_busy_a_request_gets_503_at_once_not_a_queue(
         concurrent.futures.ThreadPoolExecutor(1) as pool,
     ):
         # ready: the pool holds its connection (it opens in the background)
-        wait_until(lambda: client.get("/healthz").status_code == 200)
+        eventually(lambda: client.get("/healthz").status_code == 200, "a healthy API")
         locker.execute("lock table mentoring.mentors in access exclusive mode")
         slow = pool.submit(client.get, url, headers=headers)
         # the one pooled connection now waits for the lock
-        wait_until(lambda: waiting_for_a_lock(watcher) > 0)
+        eventually(lambda: waiting_for_a_lock(watcher) > 0, "the request to hold a lock")
         refused = client.get(url, headers=headers)
         locker.rollback()
         served = slow.result(timeout=DEADLINE_SECONDS)
