@@ -19,8 +19,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import HTTPConnection
 
-from pyproj_rpc import __version__, calls, rpc, statemachine
+from pyproj_rpc import __version__, calls, statemachine
 from pyproj_rpc.api_errors import from_database_error
+from pyproj_rpc.client import AsyncPauseManagementClient
 from pyproj_rpc.identity import Identity, Role, async_postgrest_request
 from pyproj_rpc.queries import query
 from pyproj_rpc.rest import errors, schemas
@@ -97,11 +98,7 @@ READ_ERRORS = errors.responses(400, 401, 404, 503)
 
 async def run(connections: Pool, identity: Identity, call: calls.Call[T]) -> T:
     """Run an api function as ``identity`` on a pooled connection, read its result."""
-    async with connections.connection() as conn:
-        rows = await rpc.call_async(
-            conn, identity, call.function, call.arguments, method=call.method
-        )
-    return call.parse(rows)
+    return await AsyncPauseManagementClient(connections, identity=identity).run(call)
 
 
 router = APIRouter(prefix=PREFIX, tags=["pause-management"])
