@@ -2,8 +2,9 @@
 
 The database raises them with PostgREST's ``RAISE SQLSTATE 'PGRST'`` convention: the
 message is JSON ``{code, message, details, hint}`` and the detail carries the HTTP status.
-:func:`from_database_error` turns a psycopg error into the matching class; callers raise
-it ``from`` the psycopg error, which stays available as ``__cause__``.
+:func:`from_database_error` turns a psycopg error into the matching class (and
+:func:`from_unencodable_text` psycopg's failure to encode text); callers raise it ``from``
+the original error, which stays available as ``__cause__``.
 """
 
 from __future__ import annotations
@@ -147,7 +148,18 @@ def from_database_error(
         return InvalidInput(diag.message_primary or "invalid input", hint=diag.message_hint)
     if sqlstate in RACE_SQLSTATES:
         return ConcurrentUpdate(diag.message_primary or "concurrent update", hint="retry")
+    if not sqlstate and isinstance(exc, psycopg.DataError):
+        # psycopg's own refusal of a parameter, before the server sees it (NUL in text).
+        return InvalidInput(str(exc) or "invalid input")
     return None
+
+
+def from_unencodable_text(exc: UnicodeEncodeError) -> InvalidInput:
+    """The refusal of a parameter psycopg cannot encode (a lone surrogate, for UTF-8)."""
+    return InvalidInput(
+        f"text contains a character {exc.encoding} cannot encode ({exc.reason}), "
+        "which PostgreSQL text cannot hold"
+    )
 
 
 def _from_pgrst(raw: str) -> PauseManagementError | None:

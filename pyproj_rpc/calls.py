@@ -8,6 +8,7 @@ themselves stay in the database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +29,10 @@ T = TypeVar("T")
 # The database's own limit (pause_periods.reason_is_trimmed_and_short, clean_text).
 REASON_MAX_LENGTH = 500
 
+# UTF-16 surrogates: a str may hold them (from JSON's "\ud800", or bytes of argv that are
+# not UTF-8); UTF-8, hence PostgreSQL, cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 @dataclass(frozen=True)
 class Call(Generic[T]):
@@ -41,6 +46,40 @@ class Call(Generic[T]):
 
 def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, details={"field": field})
+
+
+def storable_text(value: str, field: str, *, what: str | None = None) -> str:
+    """``value``, unless PostgreSQL text cannot hold it: a NUL or a lone surrogate.
+
+    The one check of text before the database, for the clients and the REST adapter.
+    Raises :class:`InvalidInput` naming ``field``; ``what`` names the text in the
+    message (default: ``field``).
+    """
+    name = what or field
+    if "\x00" in value:
+        raise _invalid(field, f"{name} contains a NUL character, which PostgreSQL text cannot hold")
+    if _SURROGATE.search(value):
+        raise _invalid(
+            field,
+            f"{name} contains a lone surrogate (U+D800 to U+DFFF), "
+            "which PostgreSQL text cannot hold",
+        )
+    return value
+
+
+def storable_json(value: Any, field: str, *, what: str | None = None) -> Any:
+    """``value``, if every string in it, object keys included, is :func:`storable_text`."""
+    pending = [value]  # a loop, not recursion: nesting depth is the sender's choice
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            storable_text(item, field, what=what)
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return value
 
 
 def as_uuid(value: Any, field: str) -> UUID:
@@ -76,11 +115,12 @@ def as_bool(value: Any, field: str) -> bool:
 
 
 def as_reason(value: Any, field: str = "reason", *, required: bool) -> str | None:
-    """Trimmed text, None when blank; refused when required and blank, or too long."""
+    """Trimmed text, None when blank; refused when required and blank, too long, or
+    not :func:`storable_text`."""
     if value is None:
         cleaned = None
     elif isinstance(value, str):
-        cleaned = value.strip() or None
+        cleaned = storable_text(value, field).strip() or None
     else:
         raise _invalid(field, f"{field} must be text, not {value!r}")
     if cleaned is None and required:

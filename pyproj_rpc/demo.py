@@ -110,7 +110,10 @@ def run(url: str, say: Say) -> Cast:
         def notified(result: TransitionResult) -> str:
             if result.event is None:
                 return "nobody"
-            rows = reader.execute(query("demo_recipients"), {"event_id": result.event.id})
+            rows = reader.execute(
+                query("demo_recipients"),
+                {"mentor_id": result.mentor_id, "sequence": result.event.sequence},
+            )
             return ", ".join(row[0] for row in rows) or "nobody"
 
         def step(number: int, title: str, action: Callable[[], TransitionResult]) -> None:

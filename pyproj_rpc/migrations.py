@@ -216,10 +216,16 @@ def _captured(action: Callable[[Config], None], url: str | None = None) -> str:
 
 
 def apply_supabase_compat(conn: psycopg.Connection[Any]) -> list[str]:
-    """Create the Supabase objects that are missing; returns what was created."""
-    with _notices(conn) as created:
+    """Create the Supabase objects that are missing, and repair what an earlier version
+    created unsafely; returns what was created (``role anon``) or repaired
+    (``repaired search_path of function auth.uid()``)."""
+    with _notices(conn) as notices:
         conn.execute(sql_file("supabase", "compat.sql").read_bytes())
-    return [notice.removeprefix("created ") for notice in created if notice.startswith("created")]
+    return [
+        notice.removeprefix("created ")
+        for notice in notices
+        if notice.startswith(("created ", "repaired "))
+    ]
 
 
 @contextmanager

@@ -136,9 +136,8 @@ def _pause(data: dict[str, Any] | None) -> Pause | None:
 
 @dataclass(frozen=True)
 class StatusEvent:
-    """One entry of the audit trail."""
+    """One entry of the audit trail, identified by ``(mentor_id, sequence)``."""
 
-    id: int
     mentor_id: UUID
     sequence: int
     from_status: MentorStatus
@@ -152,12 +151,10 @@ class StatusEvent:
     idempotency_key: UUID | None
     pause_id: UUID | None
     occurred_at: datetime
-    transaction_id: int
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StatusEvent:
         return cls(
-            id=int(data["id"]),
             mentor_id=_required_uuid(data["mentor_id"]),
             sequence=int(data["sequence"]),
             from_status=MentorStatus(data["from_status"]),
@@ -171,7 +168,6 @@ class StatusEvent:
             idempotency_key=_uuid(data.get("idempotency_key")),
             pause_id=_uuid(data.get("pause_id")),
             occurred_at=_required_datetime(data["occurred_at"]),
-            transaction_id=int(data["transaction_id"]),
         )
 
 

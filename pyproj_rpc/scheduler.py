@@ -4,14 +4,15 @@ Each sweep runs in batches, one committed transaction each, as the service (the 
 actor), until a batch comes back short. Three ways to run them, all the same SQL:
 pg_cron jobs inside the database (:func:`install_cron_jobs`), one pass from the CLI
 (:func:`expire_lapsed`, :func:`remind_overdue`), or periodically from a relay
-(:func:`sweep_once`, guarded by an advisory lock so that one instance sweeps at a time).
+(:func:`sweep_once`, guarded by a lease so that one instance sweeps at a time).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -27,6 +28,8 @@ DEFAULT_EXPIRY_SCHEDULE = "*/15 * * * *"
 DEFAULT_REMINDER_SCHEDULE = "0 7 * * *"
 DEFAULT_PURGE_SCHEDULE = "30 3 * * *"
 KEY_RETENTION = "7 days"
+# How long a round may keep other instances out if its sweeper dies without releasing.
+SWEEP_LEASE = timedelta(minutes=10)
 SERVICE = Identity.service()
 
 Progress = Callable[[int], None]
@@ -113,7 +116,7 @@ def estimate(conn: psycopg.Connection[Any], which: str) -> int:
 
 @dataclass(frozen=True)
 class SweepReport:
-    """What one scheduled round did (``ran`` is False when another instance held the lock)."""
+    """What one scheduled round did (``ran`` is False when another instance held the lease)."""
 
     ran: bool
     expired: int = 0
@@ -121,14 +124,20 @@ class SweepReport:
     keys_purged: int = 0
 
 
-def sweep_once(conn: psycopg.Connection[Any], batch_size: int = DEFAULT_BATCH_SIZE) -> SweepReport:
-    """Run every sweep unless another instance is sweeping (a session advisory lock).
+def sweep_once(
+    conn: psycopg.Connection[Any],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    lease: timedelta = SWEEP_LEASE,
+) -> SweepReport:
+    """Run every sweep unless another instance holds the sweepers' lease.
 
-    ``conn`` must be a direct session connection (not PgBouncer transaction pooling).
+    The lease (``mentoring.take_sweeper_lease``) is the service's: no other role can take
+    it and stop the sweeps. It is released at the end, or expires after ``lease``.
     """
-    with conn.transaction():
-        locked = conn.execute(query("sweep_try_lock")).fetchone()
-    if locked is None or not locked[0]:
+    holder = uuid.uuid4()
+    with postgrest_request(conn, SERVICE) as cur:
+        row = cur.execute(query("sweep_take_lease"), {"holder": holder, "lease": lease}).fetchone()
+    if row is None or not row["taken"]:
         return SweepReport(ran=False)
     try:
         return SweepReport(
@@ -138,8 +147,8 @@ def sweep_once(conn: psycopg.Connection[Any], batch_size: int = DEFAULT_BATCH_SI
             keys_purged=purge_idempotency_keys(conn),
         )
     finally:
-        with conn.transaction():
-            conn.execute(query("sweep_unlock"))
+        with postgrest_request(conn, SERVICE) as cur:
+            cur.execute(query("sweep_release_lease"), {"holder": holder})
 
 
 # -- pg_cron ---------------------------------------------------------------------------

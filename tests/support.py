@@ -38,6 +38,7 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
     "get_pause_history": ("mentor_id",),
     "get_paused_mentors": ("coordinator_id",),
     "is_transition_allowed": ("current_status", "target_status"),
+    "expire_lapsed_certifications": ("batch_size",),
 }
 
 
@@ -199,6 +200,15 @@ class World:
                 "select * from mentoring.pause_periods where mentor_id = %s order by started_at",
                 (mentor.id,),
             ).fetchall()
+
+    def event_id(self, result: dict[str, Any]) -> int:
+        """The audit row behind a change's result (users see its sequence, not its id)."""
+        row = self.execute(
+            "select id from mentoring.status_events where mentor_id = %s and sequence = %s",
+            (result["mentor_id"], result["event"]["sequence"]),
+        ).fetchone()
+        event_id: int = row[0]
+        return event_id
 
     def outbox(self, event_id: int) -> list[dict[str, Any]]:
         with self.conn.cursor(row_factory=psycopg.rows.dict_row) as cur:

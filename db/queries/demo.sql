@@ -1,9 +1,10 @@
 -- name: demo_recipients
 -- Who an event notified (read as the owner: clients cannot read the outbox).
 select u.email
-from mentoring.outbox o
+from mentoring.status_events e
+join mentoring.outbox o on o.event_id = e.id
 join auth.users u on u.id = o.recipient_id
-where o.event_id = %(event_id)s
+where e.mentor_id = %(mentor_id)s and e.sequence = %(sequence)s
 order by u.email;
 
 -- name: demo_notifications

@@ -24,12 +24,12 @@ select mentoring.remind_overdue_pauses(%(batch_size)s) as result;
 -- name: sweep_purge_idempotency_keys
 select mentoring.purge_idempotency_keys(%(older_than)s::interval) as result;
 
--- name: sweep_try_lock
--- One sweeper at a time across relays: a session-level advisory lock.
-select pg_try_advisory_lock(hashtext('pyproj-rpc sweeps')) as locked;
+-- name: sweep_take_lease
+-- One sweeper at a time across relays: a lease only the sweeping roles can take.
+select mentoring.take_sweeper_lease(%(holder)s, %(lease)s) as taken;
 
--- name: sweep_unlock
-select pg_advisory_unlock(hashtext('pyproj-rpc sweeps')) as unlocked;
+-- name: sweep_release_lease
+select mentoring.release_sweeper_lease(%(holder)s) as released;
 
 -- name: cron_state
 select exists (select from pg_available_extensions where name = 'pg_cron') as available,

@@ -6,8 +6,11 @@
 -- exists and this script changes nothing. It is not an Alembic revision: Supabase's
 -- history must never contain it.
 --
--- The functions keep PostgreSQL's default EXECUTE to PUBLIC, as on Supabase.
--- Each creation is reported with RAISE NOTICE 'created ...'.
+-- The functions keep PostgreSQL's default EXECUTE to PUBLIC, as on Supabase. They pin
+-- search_path = pg_catalog, pg_temp: they run inside our SECURITY DEFINER functions, and
+-- an empty search_path would look up their ::uuid and ::jsonb in the caller's temporary
+-- schema first. Functions an earlier version of this script created with search_path ''
+-- are repaired. Each change is reported with RAISE NOTICE 'created ...' or 'repaired ...'.
 
 do $compat$
 declare
@@ -58,7 +61,7 @@ begin
     create function auth.uid()
       returns uuid
       language sql stable
-      set search_path to ''
+      set search_path = pg_catalog, pg_temp
     as $fn$
       select
         coalesce(
@@ -73,7 +76,7 @@ begin
     create function auth.role()
       returns text
       language sql stable
-      set search_path to ''
+      set search_path = pg_catalog, pg_temp
     as $fn$
       select
         coalesce(
@@ -88,7 +91,7 @@ begin
     create function auth.jwt()
       returns jsonb
       language sql stable
-      set search_path to ''
+      set search_path = pg_catalog, pg_temp
     as $fn$
       select
         coalesce(
@@ -98,5 +101,18 @@ begin
     $fn$;
     raise notice 'created function auth.jwt()';
   end if;
+
+  -- Repair what an earlier version of this script created: ours, with search_path ''.
+  for wanted in
+    select p.oid::regprocedure as fn
+    from pg_catalog.pg_proc p
+    where p.oid in (to_regprocedure('auth.uid()'), to_regprocedure('auth.role()'),
+                    to_regprocedure('auth.jwt()'))
+      and p.proconfig = array['search_path=""']
+      and pg_catalog.pg_has_role(current_user, p.proowner, 'usage')
+  loop
+    execute format('alter function %s set search_path = pg_catalog, pg_temp', wanted.fn);
+    raise notice 'repaired search_path of function %', wanted.fn;
+  end loop;
 end
 $compat$;

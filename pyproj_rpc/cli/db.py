@@ -25,9 +25,13 @@ def bootstrap(url: str) -> list[str]:
         return migrations.apply_supabase_compat(conn)
 
 
-def report_bootstrap(created: list[str]) -> None:
+def report_bootstrap(changes: list[str]) -> None:
+    created = [change for change in changes if not change.startswith("repaired ")]
+    repaired = [change.removeprefix("repaired ") for change in changes if change not in created]
     if created:
         click.echo("Supabase compatibility: created " + ", ".join(created))
+    if repaired:
+        click.echo("Supabase compatibility: repaired " + ", ".join(repaired))
 
 
 @db.command()

@@ -49,7 +49,7 @@ def transition(result: TransitionResult) -> str:
     lines = [f"{result.mentor_id}: {result.previous_status} -> {result.status}"]
     if result.event is not None:
         lines.append(
-            f"  event #{result.event.id} (sequence {result.event.sequence}) by "
+            f"  event {result.event.sequence} by "
             f"{result.event.actor_kind}" + (", forced" if result.event.forced else "")
         )
         lines += [

@@ -112,8 +112,8 @@ class PeriodicJob(ABC):
 
     Each job runs in its own task on connections of its own (``ctx.connect()``), so it
     never delays deliveries; an exception is logged and the job runs again next time.
-    Running relays all run their jobs: a job that must run once across relays takes an
-    advisory lock (``pg_try_advisory_lock``) on its connection.
+    Running relays all run their jobs: a job that must run once across relays takes a
+    lock only its role can take (the sweeps: ``mentoring.take_sweeper_lease``).
     """
 
     name: str = "job"
@@ -149,7 +149,7 @@ class SweepJob(PeriodicJob):
     """The scheduler's sweeps (expiry, overdue reminders, key retention), one relay at a time.
 
     Runs :func:`pyproj_rpc.scheduler.sweep_once` in a worker thread on a connection of its
-    own; an advisory lock makes every other relay skip the round.
+    own; the sweepers' lease makes every other relay skip the round.
     """
 
     name = "sweeps"

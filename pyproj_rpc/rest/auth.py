@@ -5,7 +5,8 @@ with the project's JWT secret, or an asymmetric key of the project's JWKS, chose
 ``kid``), must not be expired, and must name our audience when it names one (Supabase's
 ``anon`` and ``service_role`` keys name none). Its ``role`` claim picks the database role,
 ``anon``, ``authenticated`` or ``service_role`` only, and every claim goes to
-``request.jwt.claims``.
+``request.jwt.claims``: a claim PostgreSQL text cannot hold (a NUL, a lone surrogate) is
+refused as 400 ``invalid_input``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 import jwt
 from starlette.concurrency import run_in_threadpool
 
+from pyproj_rpc.calls import storable_json
 from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.identity import Identity
 
+AUTHORIZATION = "Authorization"
 HS256 = "HS256"
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -102,7 +105,11 @@ class TokenVerifier:
             self._file_keys = load_jwks_file(Path(config.jwks))
 
     async def identity(self, authorization: str | None) -> Identity:
-        """The caller: ``anon`` without a header, else the verified token's identity."""
+        """The caller: ``anon`` without a header, else the verified token's identity.
+
+        Raises :class:`AuthenticationError`, or
+        :class:`~pyproj_rpc.api_errors.InvalidInput` for a claim PostgreSQL cannot hold.
+        """
         if authorization is None:
             return Identity.anon()
         scheme, _, token = authorization.strip().partition(" ")
@@ -113,6 +120,8 @@ class TokenVerifier:
             )
         key, algorithm = await self._key_for(token)
         claims = self._verified_claims(token, key, algorithm)
+        # Signed, yet unfit for request.jwt.claims (jsonb refuses \u0000): the request's fault.
+        storable_json(claims, AUTHORIZATION, what="a claim of the token")
         try:
             return Identity.from_claims(claims)
         except ValueError as exc:

@@ -2,8 +2,8 @@
 
 - a refusal of the database: its :class:`~pyproj_rpc.api_errors.PauseManagementError`'s
   status and body, exactly as through PostgREST;
-- a malformed request (JSON, types, unknown fields, UUIDs): 400 ``invalid_input``, before
-  the database is touched;
+- a malformed request (a body not UTF-8 or not JSON, types, unknown fields, UUIDs, text
+  PostgreSQL cannot hold): 400 ``invalid_input``, before the database is touched;
 - a token we refuse: 401 ``PGRST301``/``PGRST303`` with a ``WWW-Authenticate`` challenge;
 - no database connection in time (pool exhausted, database down): 503
   ``service_unavailable`` with ``Retry-After``;
@@ -75,7 +75,10 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
 
 async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [_problem(error) for error in exc.errors()]
+    return _invalid_input([_problem(error) for error in exc.errors()])
+
+
+def _invalid_input(problems: list[dict[str, Any]]) -> JSONResponse:
     first = problems[0] if problems else {"in": "request", "field": None, "message": "invalid"}
     where = f"{first['in']} {first['field']}" if first["field"] else first["in"]
     message = f"{where}: {first['message']}"
@@ -120,9 +123,20 @@ async def _service_unavailable(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == HTTPStatus.BAD_REQUEST:
+        return _unreadable_body(exc)
     status = HTTPStatus(exc.status_code)
     code = status.phrase.lower().replace(" ", "_").replace("-", "_")
     return error_response(status, error_body(code, status.phrase), exc.headers)
+
+
+def _unreadable_body(exc: HTTPException) -> JSONResponse:
+    # FastAPI's 400 for a body it could not read, e.g. JSON that is not UTF-8.
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        problem = {"message": "not valid UTF-8", "type": "utf8_invalid"}
+    else:
+        problem = {"message": "could not be read", "type": "body_unreadable"}
+    return _invalid_input([{"in": "body", "field": None} | problem])
 
 
 def install(app: FastAPI) -> None:
@@ -183,8 +197,10 @@ def _contract_codes(status: int) -> list[str]:
 def _descriptions() -> dict[int, str]:
     lines: dict[int, list[str]] = {
         400: [
-            f"`{INVALID_INPUT}`: malformed JSON, a wrong type, an unknown field, a bad UUID "
-            "or date (checked before the database), or an argument the database refuses"
+            f"`{INVALID_INPUT}`, checked before the database: a body that is not UTF-8 or "
+            "not JSON, a wrong type, an unknown field, a bad UUID or date, or text PostgreSQL "
+            "cannot hold (a NUL or a lone surrogate, in the body or a claim of the token); "
+            "or an argument the database refuses"
         ],
         401: [
             "`unauthenticated`: no token (anon may call nothing), or no signed-in user",

@@ -3,7 +3,8 @@
 Response models are generated once from the dataclasses the Python client reads the RPC
 results into (:mod:`pyproj_rpc.models`), with camelCase field names; they validate every
 response and document it in the OpenAPI document. Request bodies accept camelCase fields
-only, refuse unknown ones and do not coerce types.
+only, refuse unknown ones and do not coerce types; text must be text PostgreSQL can hold
+(no NUL, no lone surrogate).
 """
 
 from __future__ import annotations
@@ -16,11 +17,22 @@ from datetime import date
 from typing import Annotated, Any, Union
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationInfo,
+)
 from pydantic import create_model as pydantic_create_model
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
-from pyproj_rpc import models, statemachine
+from pyproj_rpc import calls, models, statemachine
+from pyproj_rpc.api_errors import InvalidInput
 
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -38,9 +50,20 @@ def _date_text(value: Any) -> Any:
     raise ValueError("must be a date as YYYY-MM-DD")
 
 
+def _storable_text(value: str, info: ValidationInfo) -> str:
+    try:
+        return calls.storable_text(value, info.field_name or "text")
+    except InvalidInput as exc:
+        raise PydanticCustomError(
+            "unstorable_text", "{problem}", {"problem": exc.message}
+        ) from None
+
+
 # UUIDs and dates as JSON text only: no number, no other spelling.
 UuidText = Annotated[UUID, BeforeValidator(_uuid_text)]
 DateText = Annotated[date, BeforeValidator(_date_text)]
+# Text PostgreSQL can hold: no NUL, no lone surrogate (400 with the field's location).
+StorableText = Annotated[StrictStr, AfterValidator(_storable_text)]
 
 
 class CamelModel(BaseModel):
@@ -68,8 +91,9 @@ class RequestBody(CamelModel):
 class ActivatePauseBody(RequestBody):
     """Why the mentor pauses, until when, and whether staff override blocking preconditions."""
 
-    reason: StrictStr = Field(
-        description="Why: 1-500 characters once trimmed.", examples=["Family leave"]
+    reason: StorableText = Field(
+        description="Why: 1-500 characters once trimmed; no NUL character.",
+        examples=["Family leave"],
     )
     expected_return_date: DateText | None = Field(
         default=None,
@@ -84,8 +108,9 @@ class ActivatePauseBody(RequestBody):
 class ReasonBody(RequestBody):
     """An optional note for the audit trail."""
 
-    reason: StrictStr | None = Field(
-        default=None, description="A note for the audit trail: at most 500 characters."
+    reason: StorableText | None = Field(
+        default=None,
+        description="A note for the audit trail: at most 500 characters; no NUL character.",
     )
 
 

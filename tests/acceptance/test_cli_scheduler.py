@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -71,13 +72,12 @@ def test_remind_overdue_reminds_once(backlog: Database) -> None:
 
 
 def test_only_one_instance_sweeps_at_a_time(backlog: Database) -> None:
-    with backlog.connect() as holder, backlog.connect() as other:
-        holder.execute("select pg_advisory_lock(hashtext('pyproj-rpc sweeps'))")
-        holder.commit()
-        assert scheduler.sweep_once(other) == scheduler.SweepReport(ran=False)
-        holder.execute("select pg_advisory_unlock(hashtext('pyproj-rpc sweeps'))")
-        holder.commit()
-        report = scheduler.sweep_once(other)
+    holder = uuid.uuid4()
+    with backlog.connect(autocommit=True) as another, backlog.connect() as conn:
+        another.execute("select mentoring.take_sweeper_lease(%s, '1 hour')", (holder,))
+        assert scheduler.sweep_once(conn) == scheduler.SweepReport(ran=False)
+        another.execute("select mentoring.release_sweeper_lease(%s)", (holder,))
+        report = scheduler.sweep_once(conn)
     assert (report.ran, report.expired, report.reminded) == (True, 3, 1)
 
 

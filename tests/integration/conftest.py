@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from pyproj_rpc.relay import WebhookSecret
 from tests.conftest import Database
 from tests.relay_support import Receiver, Relays, relays_in
 from tests.rest_support import RestServer, clone_database, serve
+from tests.support import Organization, World
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +28,21 @@ def database(template_db: Database, request: pytest.FixtureRequest) -> Iterator[
     label = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     with clone_database(template_db, label) as database:
         yield database
+
+
+@pytest.fixture
+def conn(database: Database) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to the module's database, as its owner (commit what you build)."""
+    with database.connect() as conn:
+        yield conn
+
+
+@pytest.fixture
+def org(conn: psycopg.Connection[Any]) -> Organization:
+    """A committed organization in the module's database."""
+    org = World(conn).organization()
+    conn.commit()
+    return org
 
 
 @pytest.fixture(scope="module")

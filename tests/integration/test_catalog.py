@@ -29,18 +29,38 @@ def test_every_table_has_row_level_security(db: psycopg.Connection[Any]) -> None
     )
 
 
-def test_no_function_has_a_mutable_search_path(db: psycopg.Connection[Any]) -> None:
-    assert (
-        rows(
+def search_paths(db: psycopg.Connection[Any], schemas: list[str]) -> dict[str, str | None]:
+    return {
+        row[0]: row[1]
+        for row in rows(
             db,
-            "select p.oid::regprocedure::text from pg_proc p"
-            " join pg_namespace n on n.oid = p.pronamespace"
-            " where n.nspname = any(%s)"
-            " and not coalesce(p.proconfig, '{}') @> array['search_path=\"\"']",
-            OUR_SCHEMAS,
+            "select p.oid::regprocedure::text,"
+            " (select substr(c, 13) from unnest(p.proconfig) c where c like 'search_path=%%')"
+            " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+            " where n.nspname = any(%s)",
+            schemas,
         )
-        == []
-    )
+    }
+
+
+def test_every_function_searches_pg_catalog_then_pg_temp_last(
+    db: psycopg.Connection[Any],
+) -> None:
+    """An unset or empty search_path searches the caller's temporary schema first."""
+    unsafe = {
+        function: path
+        for function, path in search_paths(db, OUR_SCHEMAS).items()
+        if path != "pg_catalog, pg_temp"
+    }
+    assert unsafe == {}
+
+
+def test_the_auth_functions_we_create_search_pg_temp_last(db: psycopg.Connection[Any]) -> None:
+    assert search_paths(db, ["auth"]) == {
+        "auth.uid()": "pg_catalog, pg_temp",
+        "auth.role()": "pg_catalog, pg_temp",
+        "auth.jwt()": "pg_catalog, pg_temp",
+    }
 
 
 def test_every_api_function_runs_as_its_caller(db: psycopg.Connection[Any]) -> None:

@@ -30,11 +30,11 @@ def test_every_assigned_coordinator_but_the_actor_is_notified_with_the_full_payl
         reason="exams",
         expected_return_date=return_date,
     )
-    rows = world.outbox(result["event"]["id"])
+    rows = world.outbox(world.event_id(result))
     assert {row["recipient_id"] for row in rows} == {first.user_id, second.user_id}
     payload = rows[0]["payload"]
     assert payload == {
-        "event_id": result["event"]["id"],
+        "event_id": world.event_id(result),
         "kind": "status_changed",
         "sequence": 1,
         "mentor": {"id": str(mentor.id), "display_name": "Ada", "organization_id": str(org.id)},
@@ -55,7 +55,7 @@ def test_without_an_assigned_coordinator_the_admins_are_notified(world: World) -
     other_admin = org.second_admin()
     mentor = org.mentor()
     result = call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
-    recipients = {row["recipient_id"] for row in world.outbox(result["event"]["id"])}
+    recipients = {row["recipient_id"] for row in world.outbox(world.event_id(result))}
     assert recipients == {org.admin.user_id, other_admin.user_id}
 
 
@@ -64,7 +64,7 @@ def test_an_acting_admin_is_not_notified_of_their_own_change(world: World) -> No
     other_admin = org.second_admin()
     mentor = org.mentor()
     result = call(world.conn, org.admin, "activate_pause", mentor_id=mentor.id, reason="x")
-    recipients = {row["recipient_id"] for row in world.outbox(result["event"]["id"])}
+    recipients = {row["recipient_id"] for row in world.outbox(world.event_id(result))}
     assert recipients == {other_admin.user_id}
 
 
@@ -72,7 +72,7 @@ def test_admins_of_other_organizations_hear_nothing(world: World) -> None:
     org, elsewhere = world.organization(), world.organization()
     mentor = org.mentor()
     result = call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
-    recipients = {row["recipient_id"] for row in world.outbox(result["event"]["id"])}
+    recipients = {row["recipient_id"] for row in world.outbox(world.event_id(result))}
     assert elsewhere.admin.user_id not in recipients
 
 

@@ -16,14 +16,16 @@ CHECKS = """
 create schema example_checks;
 create table example_checks.sessions_in_progress (mentor_id uuid, session text);
 create function example_checks.sessions_in_progress(mentor_id uuid)
-  returns setof mentoring.precondition_finding language sql stable as $$
+  returns setof mentoring.precondition_finding language sql stable
+  set search_path = pg_catalog, pg_temp as $$
     select 'session_in_progress', format('session %s is in progress', s.session), true,
            jsonb_build_object('session', s.session)
     from example_checks.sessions_in_progress s
     where s.mentor_id = sessions_in_progress.mentor_id
   $$;
 create function example_checks.pending_reimbursements(mentor_id uuid)
-  returns setof mentoring.precondition_finding language sql stable as $$
+  returns setof mentoring.precondition_finding language sql stable
+  set search_path = pg_catalog, pg_temp as $$
     select 'reimbursement_pending', 'one reimbursement is pending', false, '{}'::jsonb
   $$;
 insert into mentoring.pause_preconditions (name, check_function, description) values
@@ -84,7 +86,7 @@ def test_a_coordinator_can_force_a_blocked_pause_and_it_is_audited_and_announced
         "session_in_progress",
     ]
     assert world.pauses(mentor)[0]["forced"] is True
-    [notification] = world.outbox(event["id"])
+    [notification] = world.outbox(world.event_id(result))
     assert notification["recipient_id"] == colleague.user_id
     assert notification["payload"]["forced"] is True
     assert notification["payload"]["findings"] == event["findings"]
@@ -176,6 +178,7 @@ def test_a_check_owned_by_another_role_is_refused_at_registration(world: World) 
     world.execute(
         "create function other_feature.check(mentor_id uuid)"
         " returns setof mentoring.precondition_finding language sql stable"
+        " set search_path = pg_catalog, pg_temp"
         " as 'select null::mentoring.precondition_finding where false'"
     )
     world.execute("alter function other_feature.check(uuid) owner to feature_owner")
@@ -191,6 +194,7 @@ def test_a_volatile_check_is_refused_at_registration(world: World) -> None:
     world.execute(
         "create function volatile_checks.check(mentor_id uuid)"
         " returns setof mentoring.precondition_finding language sql volatile"
+        " set search_path = pg_catalog, pg_temp"
         " as 'select null::mentoring.precondition_finding where false'"
     )
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="STABLE"):
@@ -207,5 +211,37 @@ def test_a_check_handed_to_another_owner_after_registration_stops_pauses(
     world.execute("create role takeover nologin")
     world.execute("alter function example_checks.pending_reimbursements(uuid) owner to takeover")
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="pending_reimbursements"):
+        call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
+    assert world.status(mentor) == "active"
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["", "set search_path = ''", "set search_path = public", "set search_path = pg_temp, public"],
+    ids=["unset", "empty", "no pg_temp", "pg_temp first"],
+)
+def test_a_check_that_does_not_search_pg_temp_last_is_refused_at_registration(
+    world: World, setting: str
+) -> None:
+    """It runs as the owner in the caller's session: pg_temp first would run their code."""
+    world.execute("create schema loose_checks")
+    world.execute(
+        "create function loose_checks.check(mentor_id uuid)"
+        f" returns setof mentoring.precondition_finding language sql stable {setting}"
+        " as 'select null::mentoring.precondition_finding where false'"
+    )
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="ending with pg_temp"):
+        world.execute(
+            "insert into mentoring.pause_preconditions (name, check_function, description)"
+            " values ('loose', 'loose_checks.check', 'x')"
+        )
+
+
+def test_a_check_whose_search_path_is_reset_after_registration_stops_pauses(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    mentor = world.organization().mentor()
+    world.execute("alter function example_checks.pending_reimbursements(uuid) reset search_path")
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="pg_temp"):
         call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
     assert world.status(mentor) == "active"

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -292,11 +293,9 @@ def test_a_relay_with_a_schedule_expires_lapsed_mentors_and_delivers_the_news(
 
 
 def test_only_one_of_two_scheduled_relays_sweeps_a_round(isolated_db: Database) -> None:
-    url = isolated_db.url
-    with psycopg.connect(url) as holder:
-        holder.execute("select pg_advisory_lock(hashtext('pyproj-rpc sweeps'))")
-        holder.commit()
+    url, holder_id = isolated_db.url, uuid.uuid4()
+    with psycopg.connect(url, autocommit=True) as holder:
+        holder.execute("select mentoring.take_sweeper_lease(%s, '1 hour')", (holder_id,))
         assert SweepJob.sweep(url).ran is False  # another relay holds the round
-        holder.execute("select pg_advisory_unlock(hashtext('pyproj-rpc sweeps'))")
-        holder.commit()
+        holder.execute("select mentoring.release_sweeper_lease(%s)", (holder_id,))
     assert SweepJob.sweep(url).ran is True

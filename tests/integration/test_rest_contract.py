@@ -36,19 +36,6 @@ from tests.support import Mentor, Organization, World, call, eventually
 DEADLINE_SECONDS = 30
 
 
-@pytest.fixture
-def conn(database: Database) -> Iterator[psycopg.Connection[Any]]:
-    with database.connect() as conn:
-        yield conn
-
-
-@pytest.fixture
-def org(conn: psycopg.Connection[Any]) -> Organization:
-    org = World(conn).organization()
-    conn.commit()
-    return org
-
-
 def new_mentor(org: Organization, coordinator: Identity, **kwargs: Any) -> Mentor:
     mentor = org.mentor(coordinators=(coordinator,), **kwargs)
     org.world.conn.commit()

@@ -107,7 +107,7 @@ def test_each_transition_is_taken_exactly_by_the_actors_the_rules_allow(
     assert (event["from_status"], event["to_status"]) == (source, target)
     assert event["actor_kind"] == actor_kind
     assert event["actor_user_id"] == actor.user_id
-    assert event["id"] == result["event"]["id"]
+    assert event["id"] == world.event_id(result)
 
     pauses = world.pauses(scene.mentor)
     if target == "paused":

@@ -116,3 +116,22 @@ def test_auth_uid_still_honours_postgrest_9s_single_claim_setting(
     user_id = uuid.uuid4()
     uid, _, _ = uid_with(db, {"request.jwt.claim.sub": str(user_id)})
     assert uid == user_id
+
+
+def test_auth_functions_an_earlier_bootstrap_left_searching_pg_temp_first_are_repaired(
+    isolated_db: Database,
+) -> None:
+    with isolated_db.connect(autocommit=True) as conn:
+        conn.execute("alter function auth.uid() set search_path = ''")
+        conn.execute("alter function auth.jwt() set search_path = ''")
+    assert sorted(run_compat(isolated_db)) == [
+        "repaired search_path of function auth.jwt()",
+        "repaired search_path of function auth.uid()",
+    ]
+    with isolated_db.connect() as conn:
+        configs = conn.execute(
+            "select array_agg(p.proconfig[1] order by p.proname) from pg_proc p"
+            " where p.pronamespace = 'auth'::regnamespace"
+        ).fetchone()
+    assert configs == (["search_path=pg_catalog, pg_temp"] * 3,)
+    assert run_compat(isolated_db) == []
