@@ -1,51 +1,151 @@
--- Benchmark fixtures. They write real rows (status events are append-only), so by
--- default benchmarks run on a throwaway local cluster.
+-- Benchmarks (`pyproj-rpc bench`). They run in databases of their own, created, seeded
+-- (db/bench/roster.sql) and dropped by the benchmark; the pgbench scripts are in db/bench/.
 
--- name: bench_baseline_table
-create temporary table bench_plain (
-  id uuid primary key,
-  status mentoring.mentor_status not null
-);
+-- name: bench_is_superuser
+-- The seeder writes with triggers off (session_replication_role), the benchmark creates
+-- databases: both need a superuser.
+select rolsuper from pg_roles where rolname = current_user;
 
--- name: bench_baseline_row
-insert into bench_plain (id, status) values (%(id)s, 'active');
+-- name: bench_server_settings
+-- What the figures depend on, printed with them.
+select current_setting('server_version') as server_version,
+       current_setting('fsync') as fsync,
+       current_setting('synchronous_commit') as synchronous_commit,
+       current_setting('full_page_writes') as full_page_writes,
+       current_setting('shared_buffers') as shared_buffers;
 
--- name: bench_baseline_flip
--- The cheapest way to change a status: what the state machine is compared with.
-update bench_plain
-set status = case when status = 'active' then 'paused' else 'active' end::mentoring.mentor_status
-where id = %(id)s;
+-- name: bench_create_database
+create database {database};
 
--- name: bench_roster
--- %(count)s certified mentors (a year either side of today) in one organization.
-with added as (
-  insert into mentoring.mentors (organization_id, display_name, status)
-  select %(organization_id)s, 'Roster ' || n, 'active'
-  from generate_series(1, %(count)s) n
-  returning id
+-- name: bench_drop_database
+-- WITH (FORCE): a benchmark that failed half-way may have left a connection behind.
+drop database if exists {database} with (force);
+
+-- name: bench_vacuum_analyze
+vacuum analyze;
+
+-- name: bench_hold_relay_awake_lock
+-- What a draining relay holds: writers then skip their NOTIFY (mentoring.wake_relays).
+select pg_advisory_lock(mentoring.relay_awake_lock());
+
+-- name: bench_release_relay_awake_lock
+select pg_advisory_unlock(mentoring.relay_awake_lock());
+
+-- name: bench_explain_mentor_read
+-- The mentor read of api.get_current_status, as the caller (under row-level security).
+explain (analyze, buffers)
+select m.* from mentoring.mentors m where m.id = %(mentor_id)s;
+
+-- name: bench_explain_paused_mentors
+-- A coordinator's own listing of api.get_paused_mentors, as mentoring.caller_paused_mentors
+-- runs it (as the owner).
+explain (analyze, buffers)
+with open_pauses as materialized (
+  select p.*
+  from mentoring.mentor_coordinators c
+  join mentoring.pause_periods p on p.mentor_id = c.mentor_id and p.ended_at is null
+  where c.coordinator_id = %(coordinator_id)s
 )
-insert into mentoring.certifications (mentor_id, valid_during)
-select id, daterange(current_date - 365, current_date + 365) from added;
+select jsonb_build_object(
+  'mentor_id', m.id,
+  'display_name', m.display_name,
+  'organization_id', m.organization_id,
+  'status_since', m.status_changed_at,
+  'open_pause', to_jsonb(p) - 'open_id')
+from open_pauses p
+join mentoring.mentors m on m.id = p.mentor_id and m.open_pause_id = p.id
+where m.status = 'paused'
+order by p.start_date, m.display_name, m.id;
 
--- name: bench_lapse_some
--- Lapse the certifications of %(count)s of the organization's mentors.
-update mentoring.certifications c
-set valid_during = daterange(current_date - 400, current_date - 1)
-where c.mentor_id in (
-  select m.id from mentoring.mentors m
-  where m.organization_id = %(organization_id)s
-  order by m.id
-  limit %(count)s
-);
+-- name: bench_skip_triggers
+-- For the rest of the transaction: no trigger, no state machine (superuser only).
+set local session_replication_role = replica;
 
--- name: bench_naive_lapsed
--- Finding lapsed mentors without an index of our own: every active or paused mentor's
--- certifications are read. The baseline the expiry sweep's index is measured against.
-select count(*)
-from mentoring.mentors m
-join mentoring.organizations o on o.id = m.organization_id
+-- name: bench_expire_bare
+-- The cheapest expiry, the floor the sweep is compared with: a bare set-based UPDATE of
+-- every lapsed mentor (run with bench_skip_triggers; no pause, event or notification),
+-- found as the sweep finds them: candidates through the certified_through index, the
+-- truth through an indexed EXISTS.
+update mentoring.mentors m
+set status = 'expired_cert',
+    status_version = m.status_version + 1,
+    status_changed_at = clock_timestamp()
 where m.status <> 'expired_cert'
-  and mentoring.certification_coverage(m.id, (now() at time zone o.time_zone)::date) is null;
+  and (m.certified_through is null or m.certified_through < current_date)
+  and not exists (
+    select from mentoring.certifications c
+    where c.mentor_id = m.id and c.valid_during @> current_date);
+
+-- name: bench_expire_by_hand
+-- The writes of the expiry sweep, set-based by hand in one statement (run with
+-- bench_skip_triggers): each lapsed mentor expired, their open pause closed, one status
+-- event each, one outbox row per assigned coordinator with the state machine's payload.
+-- The roster is in UTC, so current_date is every organization's today.
+with lapsed as (
+  select m.id, m.status, m.status_version, m.open_pause_id
+  from mentoring.mentors m
+  where m.status <> 'expired_cert'
+    and (m.certified_through is null or m.certified_through < current_date)
+    and not exists (
+      select from mentoring.certifications c
+      where c.mentor_id = m.id and c.valid_during @> current_date)
+), expired as (
+  update mentoring.mentors m
+  set status = 'expired_cert',
+      status_version = m.status_version + 1,
+      status_changed_at = clock_timestamp(),
+      open_pause_id = null
+  from lapsed l
+  where m.id = l.id
+  returning m.id, m.display_name, m.organization_id, m.status_version, m.status_changed_at,
+            l.status as from_status, l.open_pause_id as closed_pause_id
+), closed as (
+  update mentoring.pause_periods p
+  set ended_at = e.status_changed_at,
+      end_date = greatest(current_date, p.start_date),
+      end_reason = 'certification_expired',
+      ended_by = null,
+      ended_by_kind = 'system',
+      end_note = 'certification lapsed'
+  from expired e
+  where p.id = e.closed_pause_id
+  returning p.id, p.expected_return_date
+), events as (
+  insert into mentoring.status_events
+    (mentor_id, sequence, from_status, to_status, reason, actor_user_id, actor_kind,
+     database_role, forced, findings, idempotency_key, pause_id, occurred_at)
+  select e.id, e.status_version, e.from_status, 'expired_cert', 'certification lapsed',
+         null, 'system', mentoring.request_role(), false, '[]', null, e.closed_pause_id,
+         e.status_changed_at
+  from expired e
+  returning *
+), sent as (
+  insert into mentoring.outbox (event_id, recipient_id, kind, payload)
+  select ev.id, c.coordinator_id, 'status_changed', jsonb_build_object(
+    'event_id', ev.id,
+    'kind', 'status_changed',
+    'sequence', ev.sequence,
+    'mentor', jsonb_build_object(
+      'id', e.id, 'display_name', e.display_name, 'organization_id', e.organization_id),
+    'recipient_id', c.coordinator_id,
+    'from_status', ev.from_status,
+    'to_status', ev.to_status,
+    'reason', ev.reason,
+    'actor', jsonb_build_object('user_id', ev.actor_user_id, 'kind', ev.actor_kind),
+    'occurred_at', ev.occurred_at,
+    'expected_return_date', p.expected_return_date,
+    'forced', ev.forced,
+    'findings', ev.findings)
+  from events ev
+  join expired e on e.id = ev.mentor_id
+  join mentoring.mentor_coordinators c on c.mentor_id = ev.mentor_id
+  left join closed p on p.id = ev.pause_id
+  order by ev.mentor_id, c.coordinator_id
+  returning 1
+)
+select (select count(*) from expired) as expired,
+       (select count(*) from events) as events,
+       (select count(*) from sent) as notifications;
 
 -- name: bench_outbox_reset
 -- Every outbox row pending again, as new: the same backlog delivered once more.

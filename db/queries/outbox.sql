@@ -6,8 +6,22 @@
 select set_config('role', %(role)s, false);
 
 -- name: relay_listen
--- The core's wake-up channel (mentoring.notify_coordinators).
+-- The core's wake-up channel (mentoring.wake_relays).
 listen mentoring_outbox;
+
+-- name: relay_awake
+-- Held while the relay drains: writers meanwhile skip their NOTIFY (mentoring.wake_relays).
+select pg_try_advisory_lock(mentoring.relay_awake_lock()) as held;
+
+-- name: relay_not_awake
+select pg_advisory_unlock(mentoring.relay_awake_lock()) as released;
+
+-- name: relay_fence_timeout
+select set_config('lock_timeout', %(timeout)s, true);
+
+-- name: relay_fence
+-- Waits for the writers in flight, who may have skipped their NOTIFY while we drained.
+select pg_advisory_xact_lock(mentoring.relay_fence_lock());
 
 -- name: relay_ping
 -- Is the LISTEN connection still alive?

@@ -1,58 +1,70 @@
-"""Timing samples and their summary (medians and ratios: the machines are noisy)."""
+"""Medians, percentiles, ratios and aims: what the reports are made of.
+
+The machines are noisy: benchmarks interleave baseline and measured runs in rounds and
+report medians of rounds. Aims are printed next to the figures, never asserted.
+"""
 
 from __future__ import annotations
 
+import math
 import statistics
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 
-@dataclass
-class Samples:
-    """Wall-clock durations of one operation, in seconds."""
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile (``fraction`` 0.5: the median sample, 0.99: p99)."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    return float(ordered[max(0, math.ceil(fraction * len(ordered)) - 1)])
 
-    label: str
-    durations: list[float] = field(default_factory=list)
 
-    def time(self, operation: Callable[[], object]) -> None:
-        started = time.perf_counter()
-        operation()
-        self.durations.append(time.perf_counter() - started)
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def ms(microseconds: float) -> str:
+    return f"{microseconds / 1000:.2f} ms"
+
+
+def times(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+@dataclass(frozen=True)
+class Aim:
+    """A target from the issue: ``value`` should be at most (or at least) ``limit``."""
+
+    description: str
+    value: float | None  # None: not measured in this run
+    limit: float
+    at_most: bool = True
+    unit: str = "x"
 
     @property
-    def median_us(self) -> float:
-        return statistics.median(self.durations) * 1e6
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        return self.value <= self.limit if self.at_most else self.value >= self.limit
 
-    @property
-    def p95_us(self) -> float:
-        ordered = sorted(self.durations)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1e6
+    def text(self) -> str:
+        sign = "<=" if self.at_most else ">="
+        verdict = {True: "met", False: "NOT met", None: "not measured"}[self.met]
+        value = "-" if self.value is None else f"{self.value:.2f}{self.unit}"
+        return f"  aim: {self.description} {sign} {self.limit:g}{self.unit}: {value}, {verdict}"
 
-    @property
-    def per_second(self) -> float:
-        return 1e6 / self.median_us
-
-    def summary(self) -> dict[str, float | str | int]:
+    def as_dict(self) -> dict[str, Any]:
         return {
-            "label": self.label,
-            "samples": len(self.durations),
-            "median_us": round(self.median_us, 1),
-            "p95_us": round(self.p95_us, 1),
-            "per_second_at_median": round(self.per_second, 1),
+            "description": self.description,
+            "value": None if self.value is None else round(self.value, 3),
+            "limit": self.limit,
+            "comparison": "<=" if self.at_most else ">=",
+            "unit": self.unit,
+            "met": self.met,
         }
 
 
-def ratio(measured: Samples, baseline: Samples) -> float:
-    """How many times slower than the baseline, comparing medians."""
-    return measured.median_us / baseline.median_us
-
-
-def table(rows: list[Samples], baseline: Samples) -> str:
-    lines = [f"  {'':<46} {'median':>10} {'p95':>10} {'ops/s':>9} {'ratio':>7}"]
-    for samples in rows:
-        lines.append(
-            f"  {samples.label:<46} {samples.median_us:>8.0f}µs {samples.p95_us:>8.0f}µs"
-            f" {samples.per_second:>9.0f} {ratio(samples, baseline):>6.1f}x"
-        )
-    return "\n".join(lines)
+def aims_text(aims: Sequence[Aim]) -> str:
+    return "aims (from the issue; printed, not asserted):\n" + "\n".join(a.text() for a in aims)

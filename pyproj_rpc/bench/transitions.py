@@ -1,110 +1,282 @@
-"""What the state machine costs per status change, against a bare UPDATE.
+"""What a status change through the RPC costs, against pgbench's simple-update.
 
-Baseline: flip a status in a plain table (no trigger, no RLS), one transaction each.
-Measured: pause and lift a mentor through the RPC as their coordinator, exactly as
-PostgREST runs it (role and claims set, RLS, the trigger, audit, outbox, NOTIFY), one
-transaction each. The two alternate, so that drift in the machine hits both alike.
+One database: a seeded roster plus pgbench's tables. Per round and client count, in this
+order: the baseline, ``pgbench -b simple-update -T seconds``; the RPC,
+``db/bench/rpc_transition.sql`` (a coordinator pausing then lifting their mentors, as
+PostgREST runs it: role, claims, RLS, the state machine, audit, outbox, NOTIFY); and the
+same while a side connection holds the relay's awake lock, as a draining relay does
+(writers then skip their NOTIFY). The RPC runs a fixed, even number of transactions per
+client (every pause is lifted again), calibrated to last about as long as the baseline.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 
-from pyproj_rpc import rpc
-from pyproj_rpc.bench.stats import Samples, ratio, table
-from pyproj_rpc.identity import Identity
+from pyproj_rpc.bench.cluster import MENTORS_PER_COORDINATOR, BenchServer, Roster, ServerFacts
+from pyproj_rpc.bench.pgbench import Pgbench, PgbenchResult, Workload
+from pyproj_rpc.bench.stats import Aim, aims_text, median, ms, times
+from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.queries import query
-from pyproj_rpc.seed import Seeder
+from pyproj_rpc.text import format_table
+
+BASELINE = Workload.pgbench_builtin("simple-update")
+TRANSITION = Workload.script("rpc_transition.sql")
+BASELINE_NOTIFYING = Workload.script("simple_update_notify.sql")
+BASELINE_WAKING = Workload.script("simple_update_wake.sql")
+MENTORS_PER_CLIENT = 160  # rpc_transition.sql cycles through 160 mentors per client
+CALIBRATION_TRANSACTIONS = 40  # per client, even
+WARM_UP_TRANSACTIONS = 200
+SIDES = (
+    "baseline",
+    "baseline_notifying",
+    "baseline_waking_relay_draining",
+    "rpc",
+    "rpc_relay_draining",
+)
+SIDE_LABELS = {
+    "baseline": "baseline: pgbench simple-update",
+    "baseline_notifying": "simple-update + NOTIFY",
+    "baseline_waking_relay_draining": "simple-update + wake-up, relay draining",
+    "rpc": "RPC pause/lift, notifying",
+    "rpc_relay_draining": "RPC pause/lift, relay draining",
+}
+RPC_SIDES = ("rpc", "rpc_relay_draining")
+TPS_AIM_CLIENTS, TPS_AIM = 8, 0.5
+LATENCY_AIM_CLIENTS, LATENCY_AIM = 1, 4.0
 
 
 @dataclass(frozen=True)
-class Report:
-    server_version: str
-    operations: int
-    baseline: Samples
-    measured: Samples
+class Settings:
+    clients: tuple[int, ...] = (1, 8, 32)
+    roster: int = 10_000
+    seconds: int = 10
+    rounds: int = 3
 
-    @property
-    def ratio(self) -> float:
-        return ratio(self.measured, self.baseline)
+
+QUICK = Settings(clients=(1, 2), roster=2_000, seconds=2, rounds=1)
+
+
+def max_clients(roster: int) -> int:
+    """Each client acts as its own coordinator, on that coordinator's mentors."""
+    return roster // MENTORS_PER_COORDINATOR
+
+
+def even_transactions(seconds: float, rate_per_client: float) -> int:
+    """About ``seconds`` worth of transactions per client, even (a pause, then its lift)."""
+    return max(2, 2 * round(seconds * rate_per_client / 2))
+
+
+@dataclass
+class ClientRuns:
+    """Every run at one client count, one per round on each side."""
+
+    clients: int
+    transactions_per_client: int
+    runs: dict[str, list[PgbenchResult]] = field(
+        default_factory=lambda: {side: [] for side in SIDES}
+    )
+
+    def median_of(self, side: str, figure: str) -> float:
+        return median([getattr(run, figure) for run in self.runs[side]])
+
+    def ratio(self, side: str, figure: str) -> float:
+        """Median over rounds of this side's figure over the baseline's, round by round."""
+        return median(
+            [
+                getattr(measured, figure) / getattr(baseline, figure)
+                for measured, baseline in zip(self.runs[side], self.runs["baseline"], strict=True)
+            ]
+        )
+
+    def side_dict(self, side: str) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "tps": round(self.median_of(side, "tps"), 1),
+            "p50_ms": round(self.median_of(side, "p50_us") / 1000, 3),
+            "p99_ms": round(self.median_of(side, "p99_us") / 1000, 3),
+            "rounds": [run.summary() for run in self.runs[side]],
+        }
+        if side != "baseline":
+            summary["tps_ratio"] = round(self.ratio(side, "tps"), 3)
+            summary["p50_ratio"] = round(self.ratio(side, "p50_us"), 3)
+        return summary
+
+
+@dataclass
+class Report:
+    server: ServerFacts
+    roster: Roster
+    seconds: int
+    rounds: int
+    results: list[ClientRuns]
+
+    def at(self, clients: int) -> ClientRuns | None:
+        return next((r for r in self.results if r.clients == clients), None)
+
+    def aims(self) -> list[Aim]:
+        aims = []
+        tps_at, latency_at = self.at(TPS_AIM_CLIENTS), self.at(LATENCY_AIM_CLIENTS)
+        for side in RPC_SIDES:
+            label = SIDE_LABELS[side].removeprefix("RPC pause/lift, ")
+            aims.append(
+                Aim(
+                    f"at {TPS_AIM_CLIENTS} clients, RPC TPS / simple-update TPS ({label})",
+                    tps_at.ratio(side, "tps") if tps_at else None,
+                    TPS_AIM,
+                    at_most=False,
+                )
+            )
+            aims.append(
+                Aim(
+                    f"at {LATENCY_AIM_CLIENTS} client, RPC p50 / simple-update p50 ({label})",
+                    latency_at.ratio(side, "p50_us") if latency_at else None,
+                    LATENCY_AIM,
+                )
+            )
+        return aims
 
     def text(self) -> str:
-        return (
-            f"transitions: PostgreSQL {self.server_version}, {self.operations} operations each,"
-            " interleaved, one transaction per operation\n"
-            + table([self.baseline, self.measured], self.baseline)
-            + f"\n  state machine / bare UPDATE (medians): {self.ratio:.1f}x"
+        rows = []
+        for result in self.results:
+            for side in SIDES:
+                measured = side != "baseline"
+                rows.append(
+                    (
+                        result.clients,
+                        SIDE_LABELS[side],
+                        f"{result.median_of(side, 'tps'):.0f}",
+                        ms(result.median_of(side, "p50_us")),
+                        ms(result.median_of(side, "p99_us")),
+                        times(result.ratio(side, "tps")) if measured else "",
+                        times(result.ratio(side, "p50_us")) if measured else "",
+                    )
+                )
+        calibrated = ", ".join(f"{r.transactions_per_client} at {r.clients}" for r in self.results)
+        return "\n".join(
+            [
+                "transitions: a status change through the RPC (db/bench/rpc_transition.sql)"
+                " against pgbench's simple-update; and what a wake-up costs a cheap write"
+                " (simple-update + NOTIFY, + the state machine's wake-up while a relay"
+                " drains)",
+                f"  {self.server.line()}",
+                f"  {self.roster.describe()}",
+                f"  {self.rounds} round(s), interleaved: simple-update -T {self.seconds};"
+                f" RPC -t per client calibrated to about {self.seconds} s ({calibrated});"
+                " medians of rounds",
+                format_table(
+                    ("clients", "workload", "TPS", "p50", "p99", "TPS / base", "p50 / base"),
+                    rows,
+                ),
+                aims_text(self.aims()),
+            ]
         )
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "benchmark": "transitions",
-            "server_version": self.server_version,
-            "operations": self.operations,
-            "baseline": self.baseline.summary(),
-            "measured": self.measured.summary(),
-            "ratio_of_medians": round(self.ratio, 2),
+            "server": self.server.as_dict(),
+            "roster": self.roster.summary(),
+            "seconds": self.seconds,
+            "rounds": self.rounds,
+            "results": [
+                {
+                    "clients": r.clients,
+                    "transactions_per_client": r.transactions_per_client,
+                    **{side: r.side_dict(side) for side in SIDES},
+                }
+                for r in self.results
+            ],
+            "aims": [aim.as_dict() for aim in self.aims()],
         }
 
 
-def run(url: str, operations: int = 500, warmup: int = 20) -> Report:
-    """Measure ``operations`` status changes each way (after ``warmup`` of each)."""
-    with psycopg.connect(url) as conn:
-        seed = Seeder(conn)
-        org_id = seed.organization(f"benchmark {uuid.uuid4().hex[:8]}")
-        coordinator_id = seed.user()
-        seed.staff(org_id, coordinator_id, "coordinator")
-        mentor_id = seed.mentor(org_id, "Benchmark mentor")
-        seed.assign(mentor_id, coordinator_id)
-        plain_id = uuid.uuid4()
-        conn.execute(query("bench_baseline_table"))
-        conn.execute(query("bench_baseline_row"), {"id": plain_id})
-        conn.commit()
+class Transitions:
+    """rpc_transition.sql on one database, each run from a fresh even offset ``i``."""
 
-        coordinator = Identity.user(coordinator_id)
-        paused = False
+    def __init__(self, pgbench: Pgbench, seconds: int) -> None:
+        self.pgbench = pgbench
+        self.seconds = seconds
+        self.next_offset = 0
 
-        def flip_plain() -> None:
-            conn.execute(query("bench_baseline_flip"), {"id": plain_id})
-            conn.commit()
-
-        def flip_mentor() -> None:
-            nonlocal paused
-            if paused:
-                rpc.call(
-                    conn,
-                    coordinator,
-                    "lift_pause",
-                    {"mentor_id": mentor_id, "reason": None, "idempotency_key": None},
-                )
-            else:
-                rpc.call(
-                    conn,
-                    coordinator,
-                    "activate_pause",
-                    {
-                        "mentor_id": mentor_id,
-                        "reason": "benchmark",
-                        "expected_return_date": None,
-                        "force": False,
-                        "idempotency_key": None,
-                    },
-                )
-            paused = not paused
-
-        for _ in range(warmup):
-            flip_plain()
-            flip_mentor()
-        baseline = Samples("baseline: bare UPDATE of a status + COMMIT")
-        measured = Samples("rpc: activate_pause/lift_pause as coordinator")
-        for _ in range(operations):
-            baseline.time(flip_plain)
-            measured.time(flip_mentor)
-        version = (
-            str(conn.info.server_version // 10000) + "." + str(conn.info.server_version % 10000)
+    def run(self, clients: int, per_client: int) -> PgbenchResult:
+        offset = self.next_offset
+        # past this run's transactions, then half a cycle further: runs start apart
+        self.next_offset += per_client + MENTORS_PER_CLIENT
+        return self.pgbench.run(
+            TRANSITION,
+            clients,
+            transactions=per_client,
+            variables={"i": offset},
+            expected_seconds=self.seconds * 4,
         )
-    return Report(version, operations, baseline, measured)
+
+    def calibrate(self, clients: int) -> int:
+        """Transactions per client for about ``seconds``: a short warm-up run, then one
+        of about a second (or ``seconds`` if shorter) to measure the rate."""
+        warm_up = self.run(clients, CALIBRATION_TRANSACTIONS)
+        trial = self.run(clients, even_transactions(min(self.seconds, 1), warm_up.tps / clients))
+        return even_transactions(self.seconds, trial.tps / clients)
+
+
+@contextmanager
+def relay_draining(url: str) -> Iterator[None]:
+    """Hold the awake lock on a side connection, as a relay does while it drains."""
+    with psycopg.connect(url, autocommit=True) as side:
+        side.execute(query("bench_hold_relay_awake_lock"))
+        try:
+            yield
+        finally:
+            side.execute(query("bench_release_relay_awake_lock"))
+
+
+def run(
+    server: BenchServer,
+    settings: Settings,
+    progress: Callable[[str], None] = lambda line: None,
+) -> Report:
+    """Seed the roster, then measure each client count once per round."""
+    clients, roster_size = settings.clients, settings.roster
+    seconds, rounds = settings.seconds, settings.rounds
+    if max(clients) > max_clients(roster_size):
+        raise ConfigurationError(
+            f"{max(clients)} clients need a roster of at least"
+            f" {max(clients) * MENTORS_PER_COORDINATOR} (one coordinator's mentors each)"
+        )
+    progress(f"transitions: seeding {roster_size:,} mentors")
+    with server.roster(roster_size) as roster:
+        progress(f"  {roster.describe()}")
+        pgbench = Pgbench(server.tool("pgbench"), roster.url)
+        pgbench.initialize()
+        pgbench.run(BASELINE, 1, transactions=WARM_UP_TRANSACTIONS)  # untimed
+        transitions = Transitions(pgbench, seconds)
+        results = []
+        for count in clients:
+            per_client = transitions.calibrate(count)
+            progress(f"  clients={count}: -t {per_client} per client")
+            results.append(ClientRuns(count, per_client))
+        for round_number in range(1, rounds + 1):
+            for result in results:
+                runs = result.runs
+                runs["baseline"].append(pgbench.run(BASELINE, result.clients, seconds=seconds))
+                runs["baseline_notifying"].append(
+                    pgbench.run(BASELINE_NOTIFYING, result.clients, seconds=seconds)
+                )
+                with relay_draining(roster.url):
+                    runs["baseline_waking_relay_draining"].append(
+                        pgbench.run(BASELINE_WAKING, result.clients, seconds=seconds)
+                    )
+                runs["rpc"].append(transitions.run(result.clients, result.transactions_per_client))
+                with relay_draining(roster.url):
+                    runs["rpc_relay_draining"].append(
+                        transitions.run(result.clients, result.transactions_per_client)
+                    )
+                progress(
+                    f"  round {round_number}/{rounds}, clients={result.clients}: "
+                    + ", ".join(f"{side} {runs[side][-1].tps:.0f} tps" for side in SIDES)
+                )
+        return Report(server.facts(), roster, seconds, rounds, results)

@@ -49,6 +49,10 @@ from pyproj_rpc.relay.store import TRANSIENT_ERRORS, AsyncConn, Outbox, OutboxSt
 CHANNEL = "mentoring_outbox"
 RETRY_SLACK = 0.05  # claim a scheduled retry this long after it is due (clock differences)
 SINK_GRACE = 1.0  # beyond a sink's own timeout, before the relay gives up on it
+# Before sleeping, how long to wait for writers in flight (mentoring.wake_relays); past
+# it (a writer's transaction stays open), look for rows again after FENCE_RETRY instead.
+FENCE_TIMEOUT = 1.0
+FENCE_RETRY = 0.05
 
 SETUP_OR_TRANSIENT: tuple[type[Exception], ...] = (*TRANSIENT_ERRORS, ConfigurationError)
 
@@ -239,6 +243,7 @@ class Relay:
         self._metrics_server: MetricsServer | None = None
         self._stats_due = 0.0
         self._ever_connected = False
+        self._awake = False  # holding mentoring.relay_awake_lock on the work connection
 
     # -- public ---------------------------------------------------------------------------
 
@@ -412,7 +417,7 @@ class Relay:
                 )
                 await self._wait_for_stop(delay)
                 continue
-            self._conn, self._broken = conn, None
+            self._conn, self._broken, self._awake = conn, None, False
             self._set_database("connected")
             self._apply_stats(stats)
             event(logging.INFO, "database_connected", reconnected=self._ever_connected)
@@ -504,11 +509,17 @@ class Relay:
             outbox = await self._outbox(once)
             if outbox is None or self._stopping:
                 break
+            fenced = True
             try:
                 await self._flush_ledger()
                 await self._refresh_stats(outbox)
+                if not once and not self._awake:
+                    self._awake = await outbox.awake()
                 self._wake.clear()
                 claimed = await self._pass(outbox)
+                if not claimed and not once:
+                    fenced = await self._fall_asleep(outbox)
+                    claimed = await self._pass(outbox)
             except TRANSIENT_ERRORS as exc:
                 if once:
                     raise
@@ -525,12 +536,23 @@ class Relay:
                 continue  # there may be more
             if once:
                 break
-            await self._sleep_until_due()
+            # Not fenced: a writer in flight may not notify; look again soon.
+            await self._sleep_until_due(self.config.poll_interval if fenced else FENCE_RETRY)
 
-    async def _sleep_until_due(self) -> None:
+    async def _fall_asleep(self, outbox: Outbox) -> bool:
+        """Let writers notify again, and wait for those who did not (see wake_relays)."""
+        if self._awake:
+            self._awake = False
+            await outbox.not_awake()
+        fenced = await outbox.fence(FENCE_TIMEOUT)
+        if not fenced:
+            event(logging.WARNING, "fence_timeout", timeout_seconds=FENCE_TIMEOUT)
+        return fenced
+
+    async def _sleep_until_due(self, poll_interval: float) -> None:
         """Until a wake-up, a scheduled retry, a stats refresh, or the poll interval."""
         now = monotonic()
-        timeout = self.config.poll_interval
+        timeout = poll_interval
         if self._retry_times:
             if self._retry_times[0] <= now:
                 while self._retry_times and self._retry_times[0] <= now:

@@ -142,6 +142,29 @@ class Outbox:
     async def release(self, claim_id: UUID, ids: Sequence[int]) -> int:
         return int(await self._scalar("relay_release", {"claim_id": claim_id, "ids": list(ids)}))
 
+    async def awake(self) -> bool:
+        """Say that this relay drains (writers skip their NOTIFY); False if it could not."""
+        return bool(await self._scalar("relay_awake", {}))
+
+    async def not_awake(self) -> None:
+        """Stop saying so: writers notify again."""
+        await self._scalar("relay_not_awake", {})
+
+    async def fence(self, timeout: float) -> bool:
+        """Wait for the writers in flight, who may have skipped their NOTIFY.
+
+        True once they all committed: a claim now sees every row no NOTIFY announced.
+        False if one stayed in flight past ``timeout`` seconds.
+        """
+        try:
+            async with self.conn.transaction():
+                milliseconds = f"{max(1, round(timeout * 1000))}ms"
+                await self.conn.execute(query("relay_fence_timeout"), {"timeout": milliseconds})
+                await self.conn.execute(query("relay_fence"))
+        except psycopg.errors.LockNotAvailable:
+            return False
+        return True
+
     async def stats(self) -> OutboxStats:
         cursor = await self.conn.execute(query("outbox_stats"))
         row = await cursor.fetchone()

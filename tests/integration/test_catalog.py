@@ -117,7 +117,8 @@ def test_trigger_and_notification_functions_are_for_the_owner_alone(
     owner_only = [
         "mentoring.mentors_before_update()",
         "mentoring.pause_findings(uuid)",
-        "mentoring.notify_coordinators(mentoring.status_events,mentoring.mentors)",
+        "mentoring.mentors_apply_transitions()",
+        "mentoring.wake_relays()",
         "mentoring.notification_recipients(mentoring.mentors,uuid)",
     ]
     for function in owner_only:

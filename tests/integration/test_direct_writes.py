@@ -112,3 +112,43 @@ def test_a_dba_cannot_move_the_bookkeeping_columns_by_hand(world: World) -> None
     mentor = world.organization().mentor()
     with refused("invalid_input"):
         world.execute("update mentoring.mentors set status_version = 7 where id = %s", (mentor.id,))
+
+
+def test_one_update_of_many_mentors_is_checked_and_audited_for_each(world: World) -> None:
+    org = world.organization()
+    org.second_admin()  # who hears of the admin's changes
+    team = [org.mentor() for _ in range(3)]
+    with postgrest_request(world.conn, org.admin) as cur:
+        cur.execute(
+            "select set_config('mentoring.transition_request', %s, true)",
+            (json.dumps({"reason": "closing for the summer"}),),
+        )
+        cur.execute(
+            "update mentoring.mentors set status = 'paused' where id = any(%s)",
+            ([m.id for m in team],),
+        )
+        assert cur.rowcount == 3
+    for mentor in team:
+        [event] = world.events(mentor)
+        [pause] = world.pauses(mentor)
+        assert (event["actor_kind"], event["reason"], event["pause_id"]) == (
+            "admin",
+            "closing for the summer",
+            pause["id"],
+        )
+        assert world.counts(mentor) == {"pauses": 1, "events": 1, "outbox": 1}
+
+
+def test_one_update_of_many_mentors_is_refused_whole_if_one_change_is_not_allowed(
+    world: World,
+) -> None:
+    org = world.organization()
+    allowed = org.mentor()
+    lapsed = org.mentor(certified=False)
+    with refused("certification_valid"), postgrest_request(world.conn, org.admin) as cur:
+        cur.execute(
+            "update mentoring.mentors set status = 'expired_cert' where id = any(%s)",
+            ([allowed.id, lapsed.id],),
+        )
+    assert (world.status(allowed), world.status(lapsed)) == ("active", "active")
+    assert world.counts(allowed)["events"] == world.counts(lapsed)["events"] == 0

@@ -45,3 +45,30 @@ def test_an_organization_is_visible_to_its_members_only(world: World) -> None:
         with postgrest_request(world.conn, identity, method="GET") as cur:
             seen = {row["id"] for row in cur.execute("select id from mentoring.organizations")}
         assert seen == expected
+
+
+def test_assignments_are_visible_exactly_with_their_mentor(world: World) -> None:
+    org, elsewhere = world.organization(), world.organization()
+    coordinator, colleague = org.coordinator(), org.coordinator()
+    shared = org.mentor(coordinators=(coordinator, colleague))
+    theirs = org.mentor(coordinators=(colleague,))
+    elsewhere.mentor(coordinators=(elsewhere.coordinator(),))
+
+    def assignments(identity: Identity) -> set[tuple[str, str]]:
+        with postgrest_request(world.conn, identity, method="GET") as cur:
+            rows = cur.execute(
+                "select mentor_id::text as m, coordinator_id::text as c"
+                " from mentoring.mentor_coordinators"
+            ).fetchall()
+        return {(row["m"], row["c"]) for row in rows}
+
+    both_of_shared = {
+        (str(shared.id), str(coordinator.user_id)),
+        (str(shared.id), str(colleague.user_id)),
+    }
+    theirs_row = (str(theirs.id), str(colleague.user_id))
+    assert assignments(coordinator) == both_of_shared
+    assert assignments(colleague) == both_of_shared | {theirs_row}
+    assert assignments(shared.identity) == both_of_shared
+    assert assignments(org.admin) == both_of_shared | {theirs_row}
+    assert assignments(theirs.identity) == {theirs_row}
