@@ -28,10 +28,11 @@ select pg_advisory_xact_lock(mentoring.relay_fence_lock());
 select 1;
 
 -- name: relay_claim
--- Due rows for a lease, oldest first; each claim counts an attempt.
+-- Due rows for a lease, in order (by id: one mentor's in the order of their changes);
+-- each claim counts an attempt.
 select id, event_id, recipient_id, kind, payload, created_at, attempts, claim_id, leased_until
 from mentoring.claim_outbox(%(batch_size)s::integer, %(lease)s::interval)
-order by available_at, id;
+order by id;
 
 -- name: relay_delivered
 select mentoring.outbox_delivered(%(ids)s::bigint[]);
@@ -42,8 +43,17 @@ select mentoring.outbox_failed(
   %(id)s::bigint, %(claim_id)s::uuid, %(error)s::text,
   clock_timestamp() + %(delay)s::interval);
 
+-- name: relay_failed_many
+-- Each failed row of a batch: a retry after its delay (on the database's clock), or a dead
+-- letter when its delay is null. Returns the rows whose claim was still ours.
+select mentoring.outbox_failed_v2(
+  %(ids)s::bigint[], %(claim_ids)s::uuid[], %(errors)s::text[],
+  array(select clock_timestamp() + d.delay
+        from unnest(%(delays)s::interval[]) with ordinality as d(delay, n)
+        order by d.n)) as decided;
+
 -- name: relay_release
-select mentoring.outbox_release(%(claim_id)s::uuid, %(ids)s::bigint[]);
+select mentoring.outbox_release_v2(%(claim_id)s::uuid, %(ids)s::bigint[]);
 
 -- name: outbox_stats
 select pending, due, in_flight, dead, delivered, oldest_pending_at,

@@ -78,9 +78,9 @@ def duration_option(*names: str, optional: bool = False, **kwargs: Any) -> Calla
     f"Also ${SECRETS_ENV}, space-separated.",
 )
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print each notification as JSON lines.")
-@click.option("--batch-size", type=click.IntRange(1, 1000), help="Rows per claim. [default: 20]")
+@click.option("--batch-size", type=click.IntRange(1, 1000), help="Rows per claim. [default: 100]")
 @click.option(
-    "--concurrency", type=click.IntRange(1, 256), help="Rows delivered at once. [default: 4]"
+    "--concurrency", type=click.IntRange(1, 256), help="Rows delivered at once. [default: 16]"
 )
 @duration_option("--poll-interval", help="Claim at least this often. [default: 5s]")
 @duration_option(
@@ -88,6 +88,15 @@ def duration_option(*names: str, optional: bool = False, **kwargs: Any) -> Calla
     help="How long a claim is ours. [default: enough for a batch to time out]",
 )
 @duration_option("--timeout", help="One webhook request, in all. [default: 10s]")
+@duration_option(
+    "--database-timeout",
+    help="One database call; past it the connection is dropped and made again. [default: 5s]",
+)
+@duration_option(
+    "--shutdown-timeout",
+    help="From SIGTERM to the exit, even if the database hangs: rows in flight that have not"
+    " finished by then are left to their lease. [default: 10s]",
+)
 @click.option(
     "--max-attempts", type=click.IntRange(1), help="Dead-letter after this many. [default: 10]"
 )

@@ -44,7 +44,14 @@ from pyproj_rpc.relay.logs import event
 from pyproj_rpc.relay.messages import OutboxMessage
 from pyproj_rpc.relay.metrics import MetricsServer, RelayMetrics
 from pyproj_rpc.relay.sinks import Sink, SinkResult, Verdict
-from pyproj_rpc.relay.store import TRANSIENT_ERRORS, AsyncConn, Outbox, OutboxStats
+from pyproj_rpc.relay.store import (
+    TRANSIENT_ERRORS,
+    AsyncConn,
+    Heartbeat,
+    Outbox,
+    OutboxStats,
+    bounded,
+)
 
 CHANNEL = "mentoring_outbox"
 RETRY_SLACK = 0.05  # claim a scheduled retry this long after it is due (clock differences)
@@ -53,6 +60,10 @@ SINK_GRACE = 1.0  # beyond a sink's own timeout, before the relay gives up on it
 # it (a writer's transaction stays open), look for rows again after FENCE_RETRY instead.
 FENCE_TIMEOUT = 1.0
 FENCE_RETRY = 0.05
+# The listener asks the database whether it answers this often; /healthz turns 503 when
+# no connection has had an answer for STALE_AFTER seconds (the server is down or hangs).
+HEARTBEAT = 1.0
+STALE_AFTER = 3.0
 
 SETUP_OR_TRANSIENT: tuple[type[Exception], ...] = (*TRANSIENT_ERRORS, ConfigurationError)
 
@@ -244,6 +255,7 @@ class Relay:
         self._stats_due = 0.0
         self._ever_connected = False
         self._awake = False  # holding mentoring.relay_awake_lock on the work connection
+        self._heartbeat = Heartbeat()
 
     # -- public ---------------------------------------------------------------------------
 
@@ -273,10 +285,13 @@ class Relay:
         return self._metrics_server.address if self._metrics_server else None
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Healthy while listening for wake-ups; with the states, for ``/healthz``."""
-        return self.listener_state == "listening", {
+        """Healthy while listening for wake-ups and the database answers; with the states,
+        for ``/healthz``."""
+        age = self._heartbeat.age()
+        return self.listener_state == "listening" and age <= STALE_AFTER, {
             "listener": self.listener_state,
             "database": self.database_state,
+            "last_answer_seconds_ago": round(age, 3),
             "in_flight": len(self._delivering),
             "unrecorded_outcomes": len(self._ledger),
         }
@@ -306,15 +321,16 @@ class Relay:
                     asyncio.create_task(self._run_job(job), name=f"relay-job-{job.name}")
                     for job in self.jobs
                 ]
-            await self._work(once)
+            await self._work_until_stopped(once)
         finally:
+            deadline = monotonic() + self.config.shutdown_timeout
             self._stopping = True
             self._stop_event.set()
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-            await self._flush_ledger(final=True)
-            await self._close_work_connection()
+            await self._within(deadline, self._flush_ledger(final=True), "record outcomes")
+            await self._within(deadline, self._close_work_connection(), "close the connection")
             for sink in reversed(opened):
                 with contextlib.suppress(Exception):
                     await sink.close()
@@ -331,6 +347,37 @@ class Relay:
         return self.summary
 
     # -- stopping -------------------------------------------------------------------------
+
+    async def _work_until_stopped(self, once: bool) -> None:
+        """The worker, given at most ``shutdown_timeout`` once a stop is requested: rows
+        still in flight then are cancelled and left to their lease (delivered again later)."""
+        work = asyncio.create_task(self._work(once), name="relay-worker")
+        stopped = asyncio.ensure_future(self._stop_event.wait())
+        try:
+            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():
+                await asyncio.wait({work}, timeout=self.config.shutdown_timeout)
+            if not work.done():
+                event(
+                    logging.WARNING,
+                    "shutdown_timeout",
+                    seconds=self.config.shutdown_timeout,
+                    in_flight=len(self._delivering),
+                )
+                for task in (*self._delivering, work):
+                    task.cancel()
+                await asyncio.wait({work}, timeout=1.0)
+        finally:
+            stopped.cancel()
+        if work.done() and not work.cancelled():
+            work.result()
+
+    async def _within(self, deadline: float, step: Coroutine[Any, Any, None], what: str) -> None:
+        """One step of the shutdown, given what is left of its time (at least a second)."""
+        try:
+            await asyncio.wait_for(step, max(1.0, deadline - monotonic()))
+        except TimeoutError:
+            event(logging.WARNING, "shutdown_step_timeout", step=what)
 
     def _request_stop(self, force: bool) -> None:
         if force and self._delivering:
@@ -392,7 +439,7 @@ class Relay:
     async def _outbox(self, once: bool) -> Outbox | None:
         """The work connection, (re)connected with backoff; None once stopping."""
         if self._conn is not None and not self._conn.closed and self._broken is None:
-            return Outbox(self._conn)
+            return self._outbox_on(self._conn)
         attempt = 0
         while not self._stopping:
             try:
@@ -400,7 +447,8 @@ class Relay:
                 if conn is None:
                     return None
                 try:
-                    stats = await Outbox(conn).stats()  # also checks the functions and privileges
+                    # also checks the functions and privileges
+                    stats = await self._outbox_on(conn).stats()
                 except psycopg.Error as exc:
                     await conn.close()
                     if isinstance(exc, TRANSIENT_ERRORS):
@@ -423,8 +471,11 @@ class Relay:
             event(logging.INFO, "database_connected", reconnected=self._ever_connected)
             self._ever_connected = True
             self._wake.set()
-            return Outbox(conn)
+            return self._outbox_on(conn)
         return None
+
+    def _outbox_on(self, conn: AsyncConn) -> Outbox:
+        return Outbox(conn, self.config.database_timeout, self._heartbeat)
 
     async def _lost_work_connection(self, exc: BaseException | None) -> None:
         event(logging.WARNING, "database_lost", error=first_line(exc) if exc else None)
@@ -466,17 +517,23 @@ class Relay:
                 self._fatal = exc
                 self._request_stop(False)
                 return
+            listener = self._outbox_on(conn)
             try:
-                await conn.execute(query("relay_listen"))
+                await bounded(
+                    conn.execute(query("relay_listen")),
+                    self.config.database_timeout,
+                    "relay_listen",
+                )
+                self._heartbeat.beat()
                 self._set_listener("listening")
                 event(logging.INFO, "listening", channel=CHANNEL, reconnected=listened_before)
                 listened_before, attempt = True, 0
                 # Whatever was notified while we were not listening is lost: rescan.
                 self._wake.set()
                 while not self._stopping:
-                    async for _ in conn.notifies(timeout=self.config.poll_interval):
+                    async for _ in conn.notifies(timeout=HEARTBEAT):
                         self._wake.set()
-                    await conn.execute(query("relay_ping"))
+                    await listener.ping()  # the database answers (bounded): /healthz
             except TRANSIENT_ERRORS as exc:
                 self._set_listener("disconnected")
                 event(logging.WARNING, "listener_lost", error=first_line(exc))
@@ -586,6 +643,7 @@ class Relay:
         # relay may claim the row, and it would be delivered twice.
         last_start = started + self.lease - self.sink_timeout - SINK_GRACE - LEASE_MARGIN
         undecided = {message.id: message for message in messages}
+        decided: list[Outcome] = []
         slots = asyncio.Semaphore(self.config.concurrency)
 
         async def deliver_in_order(group: list[OutboxMessage]) -> None:
@@ -593,7 +651,7 @@ class Relay:
                 async with slots:
                     if self._stopping or self._broken is not None or monotonic() > last_start:
                         return
-                    await self._deliver(outbox, message, undecided)
+                    decided.append(await self._deliver(message, undecided))
 
         # One at a time: claim order. Else one task per mentor, each in the mentor's order.
         groups = [messages] if self.config.concurrency == 1 else by_mentor(messages)
@@ -603,6 +661,8 @@ class Relay:
             results = await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             self._delivering.difference_update(tasks)
+            # every outcome of the batch in a few round trips, after the sinks decided
+            await self._record_all(outbox, decided)
         if undecided:
             await self._release(outbox, messages[0].claim_id, list(undecided.values()))
         for result in results:
@@ -611,15 +671,15 @@ class Relay:
         return len(messages)
 
     async def _deliver(
-        self, outbox: Outbox, message: OutboxMessage, undecided: dict[int, OutboxMessage]
-    ) -> None:
+        self, message: OutboxMessage, undecided: dict[int, OutboxMessage]
+    ) -> Outcome:
         started = monotonic()
         results = await asyncio.gather(*(self._hand_to(sink, message) for sink in self.sinks))
         latency = monotonic() - started
         outcome = self._decide(message, results)
         del undecided[message.id]
         self._count(outcome, latency)
-        await self._record(outbox, outcome)
+        return outcome
 
     async def _hand_to(self, sink: Sink, message: OutboxMessage) -> SinkResult:
         limit = (sink.timeout or self.config.timeout) + SINK_GRACE
@@ -695,58 +755,81 @@ class Relay:
 
     # -- recording outcomes ---------------------------------------------------------------
 
-    async def _record(self, outbox: Outbox, outcome: Outcome) -> None:
-        """Record at once; if the database is away, keep it for after the reconnection."""
+    async def _record_all(self, outbox: Outbox, outcomes: Sequence[Outcome]) -> None:
+        """Record a batch's outcomes; if the database is away, keep them for later."""
+        if not outcomes:
+            return
         if self._broken is not None:
-            self._ledger.append(outcome)
+            self._ledger.extend(outcomes)
             return
         try:
-            await self._apply(outbox, outcome)
+            await self._apply_all(outbox, outcomes)
         except TRANSIENT_ERRORS as exc:
             self._broken = exc
-            self._ledger.append(outcome)
+            self._ledger.extend(outcomes)
         except asyncio.CancelledError:
-            self._ledger.append(outcome)
+            self._ledger.extend(outcomes)
             raise
 
-    async def _apply(self, outbox: Outbox, outcome: Outcome) -> None:
-        message = outcome.message
-        if outcome.kind == "delivered":
-            await outbox.delivered([message.id])
-            return
-        if outcome.kind == "released":
-            await outbox.release(message.claim_id, [message.id])
-            return
-        error = outcome.error or "failed"
-        current = await outbox.failed(message.id, message.claim_id, error, outcome.delay)
-        if not current:
-            self.summary.stale += 1
-            self.metrics.stale.inc()
-            event(
-                logging.WARNING,
-                "stale_claim",
-                outbox_id=message.id,
-                webhook_id=message.webhook_id,
-                attempt=message.attempt,
-                outcome=outcome.kind,
-            )
-        elif outcome.delay is not None:
-            heapq.heappush(self._retry_times, monotonic() + outcome.delay + RETRY_SLACK)
+    async def _apply_all(self, outbox: Outbox, outcomes: Sequence[Outcome]) -> None:
+        """One round trip per kind: the delivered, the failed, the released (per claim).
+        Applying the same outcomes again changes nothing."""
+        delivered = [o.message.id for o in outcomes if o.kind == "delivered"]
+        if delivered:
+            await outbox.delivered(delivered)
+        failed = [o for o in outcomes if o.kind in ("retry", "dead_lettered")]
+        if failed:
+            current = set(await outbox.failed_many(failed))
+            for outcome in failed:
+                if outcome.message.id not in current:
+                    self._stale(outcome)
+                elif outcome.delay is not None:
+                    due = monotonic() + outcome.delay + RETRY_SLACK
+                    heapq.heappush(self._retry_times, due)
+        released: dict[UUID, list[Outcome]] = {}
+        for outcome in outcomes:
+            if outcome.kind == "released":
+                released.setdefault(outcome.message.claim_id, []).append(outcome)
+        for claim_id, group in released.items():
+            await self._apply_releases(outbox, claim_id, group)
 
     async def _release(
         self, outbox: Outbox, claim_id: UUID, messages: Sequence[OutboxMessage]
     ) -> None:
-        """Give back rows whose delivery did not start (or was cancelled)."""
+        """Give back rows whose delivery did not start (or was cancelled); count those the
+        database says were still ours (another relay may have taken the others)."""
         outcomes = [Outcome(m, "released") for m in messages]
-        for outcome in outcomes:
-            self._count(outcome, None)
         if self._broken is None:
             try:
-                await outbox.release(claim_id, [m.id for m in messages])
+                await self._apply_releases(outbox, claim_id, outcomes)
                 return
             except TRANSIENT_ERRORS as exc:
                 self._broken = exc
         self._ledger.extend(outcomes)
+
+    async def _apply_releases(
+        self, outbox: Outbox, claim_id: UUID, outcomes: Sequence[Outcome]
+    ) -> None:
+        released = set(await outbox.release(claim_id, [o.message.id for o in outcomes]))
+        for outcome in outcomes:
+            if outcome.message.id in released:
+                self._count(outcome, None)
+            else:
+                self._stale(outcome)
+
+    def _stale(self, outcome: Outcome) -> None:
+        """The row's claim is no longer ours: its lease ran out, another relay has it."""
+        message = outcome.message
+        self.summary.stale += 1
+        self.metrics.stale.inc()
+        event(
+            logging.WARNING,
+            "stale_claim",
+            outbox_id=message.id,
+            webhook_id=message.webhook_id,
+            attempt=message.attempt,
+            outcome=outcome.kind,
+        )
 
     async def _flush_ledger(self, *, final: bool = False) -> None:
         """Record the outcomes kept while the database was away."""
@@ -766,21 +849,20 @@ class Relay:
                 )
                 return
         assert self._conn is not None
-        outbox, count = Outbox(self._conn), len(self._ledger)
-        while self._ledger:
-            try:
-                await self._apply(outbox, self._ledger[0])
-            except TRANSIENT_ERRORS as exc:
-                if not final:
-                    raise
-                event(
-                    logging.ERROR,
-                    "outcomes_not_recorded",
-                    count=len(self._ledger),
-                    error=first_line(exc),
-                )
-                return
-            self._ledger.pop(0)
+        outbox, count = self._outbox_on(self._conn), len(self._ledger)
+        try:
+            await self._apply_all(outbox, self._ledger)
+        except TRANSIENT_ERRORS as exc:
+            if not final:
+                raise
+            event(
+                logging.ERROR,
+                "outcomes_not_recorded",
+                count=len(self._ledger),
+                error=first_line(exc),
+            )
+            return
+        self._ledger.clear()
         event(logging.INFO, "outcomes_recorded_late", count=count)
 
     # -- metrics server and the start line --------------------------------------------------

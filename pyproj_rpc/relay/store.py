@@ -6,11 +6,13 @@ delivery goes over the network.
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from time import monotonic
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -21,9 +23,65 @@ from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.queries import query
 from pyproj_rpc.relay.messages import OutboxMessage
 
-# Errors after which a new connection may succeed: the server went away, restarted, or
-# cancelled us. Anything else (no such function, no privilege) is a setup problem.
+T = TypeVar("T")
+
+
+class DatabaseTimeout(psycopg.OperationalError):
+    """A database call got no answer in time: the server hangs or the network is gone."""
+
+
+# Errors after which a new connection may succeed: the server went away, restarted, hangs,
+# or cancelled us. Anything else (no such function, no privilege) is a setup problem.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+
+# After a timeout: how long psycopg may take to give up on the query before we stop waiting.
+CANCEL_GRACE = 0.5
+
+
+async def bounded(call: Awaitable[T], seconds: float, what: str) -> T:
+    """``call``'s result, or :class:`DatabaseTimeout` after ``seconds``.
+
+    On timeout the call is cancelled twice: psycopg first asks the server to cancel the
+    query, then, cancelled again, closes the connection rather than wait on a server that
+    does not answer.
+    """
+    task = asyncio.ensure_future(call)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        for _ in range(2):
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=CANCEL_GRACE)
+            if done:
+                break
+        if done and not task.cancelled():
+            task.exception()  # retrieved: what failed is the timeout
+        raise DatabaseTimeout(f"{what}: no answer within {seconds:g}s")
+    return task.result()
+
+
+class FailedDelivery(Protocol):
+    """A row the sinks did not accept: retried after ``delay``, or dead (no delay)."""
+
+    @property
+    def message(self) -> OutboxMessage: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def delay(self) -> float | None: ...
+
+
+class Heartbeat:
+    """When the database last answered, on any of the relay's connections."""
+
+    def __init__(self) -> None:
+        self.last = monotonic()
+
+    def beat(self) -> None:
+        self.last = monotonic()
+
+    def age(self) -> float:
+        return monotonic() - self.last
+
 
 # Notice a peer that vanished without closing the TCP connection (ignored on sockets).
 KEEPALIVES = "keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3"
@@ -75,7 +133,11 @@ async def connect(
     )
     try:
         if role:
-            await conn.execute(query("relay_set_role"), {"role": role})
+            await bounded(
+                conn.execute(query("relay_set_role"), {"role": role}),
+                connect_timeout,
+                "relay_set_role",
+            )
     except psycopg.Error as exc:
         await conn.close()
         if isinstance(exc, TRANSIENT_ERRORS):
@@ -116,17 +178,30 @@ class OutboxStats:
 
 
 class Outbox:
-    """The outbox functions on one autocommit connection."""
+    """The outbox functions on one autocommit connection, each call within ``timeout``."""
 
-    def __init__(self, conn: AsyncConn) -> None:
+    def __init__(
+        self, conn: AsyncConn, timeout: float = 5.0, heartbeat: Heartbeat | None = None
+    ) -> None:
         self.conn = conn
+        self.timeout = timeout
+        self.heartbeat = heartbeat or Heartbeat()
+
+    async def _run(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        async def execute() -> list[dict[str, Any]]:
+            cursor = await self.conn.execute(query(name), params)
+            return await cursor.fetchall() if cursor.description else []
+
+        rows = await bounded(execute(), self.timeout, name)
+        self.heartbeat.beat()
+        return rows
 
     async def claim(self, batch_size: int, lease: float) -> list[OutboxMessage]:
-        """Due rows for ``lease`` seconds, oldest first."""
-        cursor = await self.conn.execute(
-            query("relay_claim"), {"batch_size": batch_size, "lease": timedelta(seconds=lease)}
+        """Due rows for ``lease`` seconds, in order."""
+        rows = await self._run(
+            "relay_claim", {"batch_size": batch_size, "lease": timedelta(seconds=lease)}
         )
-        return [OutboxMessage.from_row(row) for row in await cursor.fetchall()]
+        return [OutboxMessage.from_row(row) for row in rows]
 
     async def delivered(self, ids: Sequence[int]) -> int:
         return int(await self._scalar("relay_delivered", {"ids": list(ids)}))
@@ -139,8 +214,25 @@ class Outbox:
         params = {"id": outbox_id, "claim_id": claim_id, "error": error, "delay": interval}
         return bool(await self._scalar("relay_failed", params))
 
-    async def release(self, claim_id: UUID, ids: Sequence[int]) -> int:
-        return int(await self._scalar("relay_release", {"claim_id": claim_id, "ids": list(ids)}))
+    async def failed_many(self, outcomes: Sequence[FailedDelivery]) -> list[int]:
+        """Each failed row a retry after its delay, or a dead letter (no delay), in one
+        call. Returns the rows whose claim was still ours."""
+        params = {
+            "ids": [o.message.id for o in outcomes],
+            "claim_ids": [o.message.claim_id for o in outcomes],
+            # Text from receivers: PostgreSQL text holds no NUL, last_error 2000 characters.
+            "errors": [
+                (o.error or "failed").replace("\x00", "\\0")[:MAX_ERROR_CHARS] for o in outcomes
+            ],
+            "delays": [None if o.delay is None else timedelta(seconds=o.delay) for o in outcomes],
+        }
+        decided = await self._scalar("relay_failed_many", params)
+        return [int(i) for i in decided]
+
+    async def release(self, claim_id: UUID, ids: Sequence[int]) -> list[int]:
+        """Give back claimed rows; returns those still ours (another relay may hold the rest)."""
+        released = await self._scalar("relay_release", {"claim_id": claim_id, "ids": list(ids)})
+        return [int(i) for i in released]
 
     async def awake(self) -> bool:
         """Say that this relay drains (writers skip their NOTIFY); False if it could not."""
@@ -156,23 +248,27 @@ class Outbox:
         True once they all committed: a claim now sees every row no NOTIFY announced.
         False if one stayed in flight past ``timeout`` seconds.
         """
-        try:
+
+        async def fence() -> None:
             async with self.conn.transaction():
                 milliseconds = f"{max(1, round(timeout * 1000))}ms"
                 await self.conn.execute(query("relay_fence_timeout"), {"timeout": milliseconds})
                 await self.conn.execute(query("relay_fence"))
+
+        try:
+            await bounded(fence(), timeout + self.timeout, "relay_fence")
         except psycopg.errors.LockNotAvailable:
             return False
+        self.heartbeat.beat()
         return True
 
     async def stats(self) -> OutboxStats:
-        cursor = await self.conn.execute(query("outbox_stats"))
-        row = await cursor.fetchone()
-        assert row is not None
+        [row] = await self._run("outbox_stats", {})
         return OutboxStats.from_row(row)
 
+    async def ping(self) -> None:
+        await self._run("relay_ping", {})
+
     async def _scalar(self, name: str, params: dict[str, Any]) -> Any:
-        cursor = await self.conn.execute(query(name), params)
-        row = await cursor.fetchone()
-        assert row is not None
+        [row] = await self._run(name, params)
         return next(iter(row.values()))
