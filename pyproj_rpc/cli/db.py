@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 import psycopg
 
+from pyproj_rpc import logins as service_logins
 from pyproj_rpc import migrations
 from pyproj_rpc.cli.app import database_url_option
 from pyproj_rpc.localdb import LocalCluster, registry
@@ -101,6 +103,52 @@ def bootstrap_command(database_url: str | None) -> None:
     report_bootstrap(created)
     if not created:
         click.echo("Supabase compatibility: nothing missing")
+
+
+@db.command(name="logins")
+@database_url_option
+@click.option(
+    "--api/--no-api",
+    "with_api",
+    default=True,
+    show_default=True,
+    help=f"The REST adapter's login; password from ${service_logins.API.password_env}.",
+)
+@click.option(
+    "--relay/--no-relay",
+    "with_relay",
+    default=True,
+    show_default=True,
+    help=f"The relay's login; password from ${service_logins.RELAY.password_env}.",
+)
+@click.option(
+    "--api-login", default=service_logins.API.name, show_default=True, help="The api login's name."
+)
+@click.option(
+    "--relay-login",
+    default=service_logins.RELAY.name,
+    show_default=True,
+    help="The relay login's name.",
+)
+def logins_command(
+    database_url: str | None, with_api: bool, with_relay: bool, api_login: str, relay_login: str
+) -> None:
+    """Create or update the NOINHERIT logins of the REST adapter and the relay.
+
+    The api login may only SET ROLE to anon, authenticated and service_role (as PostgREST's
+    authenticator); the relay login only to mentoring_relay. Any other membership is
+    revoked. Passwords come from the environment only (never the command line), at least
+    16 characters, not a placeholder. Run it as the owner after `db upgrade`; running it
+    again sets the passwords again (rotation).
+    """
+    wanted = [(service_logins.API, api_login)] if with_api else []
+    wanted += [(service_logins.RELAY, relay_login)] if with_relay else []
+    if not wanted:
+        raise click.UsageError("nothing to do: --no-api and --no-relay")
+    requests = service_logins.requests_from_env(wanted, os.environ)
+    url = resolve_database_url(database_url)
+    for report in service_logins.ensure_logins(url, requests):
+        click.echo(report.describe())
 
 
 @db.command()
