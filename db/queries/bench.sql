@@ -12,7 +12,8 @@ select current_setting('server_version') as server_version,
        current_setting('fsync') as fsync,
        current_setting('synchronous_commit') as synchronous_commit,
        current_setting('full_page_writes') as full_page_writes,
-       current_setting('shared_buffers') as shared_buffers;
+       current_setting('shared_buffers') as shared_buffers,
+       current_setting('track_commit_timestamp') as track_commit_timestamp;
 
 -- name: bench_create_database
 create database {database};
@@ -152,3 +153,54 @@ select (select count(*) from expired) as expired,
 update mentoring.outbox
 set delivered_at = null, dead_at = null, attempts = 0, available_at = now(),
     claim_id = null, leased_until = null, last_error = null;
+
+-- name: bench_relay_track_commit_timestamp
+-- Whether the server keeps commit times (the relay benchmark's latency starts there).
+select current_setting('track_commit_timestamp');
+
+-- name: bench_relay_backlog_request
+-- The arguments the state machine takes for a direct UPDATE (as the api passes them).
+select set_config('mentoring.transition_request', '{"reason": "relay benchmark backlog"}', true);
+
+-- name: bench_relay_backlog_pause
+-- As an organization's admin (a PostgREST-style request): its mentors of the backlog paused
+-- in one statement, through the state machine: one outbox row each, for its coordinator.
+update mentoring.mentors set status = 'paused' where id = any (%(mentor_ids)s::uuid[]);
+
+-- name: bench_relay_vacuum_outbox
+-- Before each drain (after bench_outbox_reset) and each latency rate: the dead versions
+-- gone (the claim walks them) and fresh statistics, so that every run starts from the
+-- same, sane, claim plan.
+vacuum analyze mentoring.outbox;
+
+-- name: bench_relay_claim
+-- The SQL loop: what one relay pass asks of the database, without the relay.
+select id from mentoring.claim_outbox(%(batch_size)s::integer, '1 minute'::interval);
+
+-- name: bench_relay_delivered
+select mentoring.outbox_delivered(%(ids)s::bigint[]);
+
+-- name: bench_relay_pending
+select count(*) from mentoring.outbox where delivered_at is null and dead_at is null;
+
+-- name: bench_relay_last_id
+select coalesce(max(id), 0) from mentoring.outbox;
+
+-- name: bench_relay_rows_after
+select count(*) from mentoring.outbox where id > %(after)s::bigint;
+
+-- name: bench_relay_commit_times
+-- When each row's writer committed: the commit timestamp of its status event's transaction
+-- (the same transaction wrote both). Not the outbox row's own xmin: every claim and the
+-- delivery update the row, so its xmin is the relay's last transaction.
+select o.id, extract(epoch from pg_xact_commit_timestamp(e.xmin))::float8
+from mentoring.outbox o
+join mentoring.status_events e on e.id = o.event_id
+where o.id > %(after)s::bigint;
+
+-- name: bench_relay_insert_times
+-- Without track_commit_timestamp: when each row was inserted (clock_timestamp(), a little
+-- before its transaction commits).
+select o.id, extract(epoch from o.created_at)::float8
+from mentoring.outbox o
+where o.id > %(after)s::bigint;

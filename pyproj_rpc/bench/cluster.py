@@ -37,6 +37,8 @@ DURABLE_SETTINGS: Mapping[str, str] = {
     "shared_buffers": "2GB",
     "max_wal_size": "8GB",
     "checkpoint_timeout": "30min",
+    # commit times of transactions: the relay benchmark's commit -> receipt latency
+    "track_commit_timestamp": "on",
 }
 MENTORS_PER_COORDINATOR = 200  # fixed: the pgbench scripts derive ids from it
 NO_LAPSED = 1_000_000_000  # a lapsed_every no roster reaches

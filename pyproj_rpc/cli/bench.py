@@ -18,8 +18,7 @@ from pyproj_rpc.bench import expiry as expiry_bench
 from pyproj_rpc.bench import reads as reads_bench
 from pyproj_rpc.bench import relay as relay_bench
 from pyproj_rpc.bench import transitions as transitions_bench
-from pyproj_rpc.bench.cluster import MENTORS_PER_COORDINATOR, BenchServer, bench_server, candidates
-from pyproj_rpc.provision import require_head
+from pyproj_rpc.bench.cluster import MENTORS_PER_COORDINATOR, bench_server, candidates
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,8 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 TRANSITIONS, TRANSITIONS_QUICK = transitions_bench.Settings(), transitions_bench.QUICK
 READS, READS_QUICK = reads_bench.Settings(), reads_bench.QUICK
 EXPIRY, EXPIRY_QUICK = expiry_bench.Settings(), expiry_bench.QUICK
-RELAY_ROWS, RELAY_RUNS = 500, 5
-RELAY_QUICK_ROWS, RELAY_QUICK_RUNS = 50, 3
+RELAY, RELAY_QUICK = relay_bench.Settings(), relay_bench.QUICK
 
 
 class Report(Protocol):
@@ -38,9 +36,14 @@ class Report(Protocol):
 
 
 def number_list(
-    minimum: int, *, ascending: bool = False
+    minimum: int,
+    *,
+    ascending: bool = False,
+    what: str = "roster sizes",
+    example: str = "100000,1000000",
 ) -> Callable[[click.Context, click.Parameter, str | None], tuple[int, ...] | None]:
-    """A callback reading comma-separated whole numbers, each at least ``minimum``."""
+    """A callback reading comma-separated whole numbers, each at least ``minimum``
+    (with ``ascending``: distinct and in increasing order, else an error naming ``what``)."""
 
     def convert(
         ctx: click.Context, param: click.Parameter, value: str | None
@@ -57,7 +60,7 @@ def number_list(
             raise click.BadParameter(f"each must be at least {minimum}", ctx, param)
         if ascending and list(numbers) != sorted(set(numbers)):
             raise click.BadParameter(
-                "roster sizes must be distinct and ascending, e.g. 100000,1000000", ctx, param
+                f"{what} must be distinct and ascending, e.g. {example}", ctx, param
             )
         return numbers
 
@@ -284,39 +287,56 @@ def check_expiry(settings: expiry_bench.Settings) -> None:
 @bench.command()
 @click.option(
     "--rows",
-    type=click.IntRange(10),
-    help=f"Notifications per run. {defaults(RELAY_ROWS, RELAY_QUICK_ROWS)}",
+    type=click.IntRange(10, 1_000_000),
+    help="Backlog the relay drains, in notifications (one per status change)."
+    f" {defaults(RELAY.rows, RELAY_QUICK.rows)}",
 )
 @click.option(
-    "--runs",
-    type=click.IntRange(3),
-    help=f"Runs of each sink, alternating. {defaults(RELAY_RUNS, RELAY_QUICK_RUNS)}",
+    "--rounds",
+    type=click.IntRange(1),
+    help="Rounds of the drain (SQL loop, relay to a no-op sink, relay to a webhook,"
+    f" interleaved); figures are their medians. {defaults(RELAY.rounds, RELAY_QUICK.rounds)}",
 )
-@click.option("--quick", is_flag=True, help="A small backlog and few runs.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
-    "--database-url",
-    help="A database already at head; it gets benchmark rows."
-    " Default: a throwaway local cluster with fsync on.",
+    "--rates",
+    metavar="N,N,...",
+    callback=number_list(1, ascending=True, what="rates", example="100,500,1000"),
+    help="Steady write rates (status changes per second), ascending, comma-separated: at"
+    " each, the commit -> webhook receipt latency of a relay process."
+    f" {defaults(RELAY.rates, RELAY_QUICK.rates)}",
 )
+@click.option(
+    "--seconds",
+    type=click.IntRange(1),
+    help=f"Length of each rate's writes. {defaults(RELAY.seconds, RELAY_QUICK.seconds)}",
+)
+@common_options
 def relay(
-    rows: int | None, runs: int | None, quick: bool, as_json: bool, database_url: str | None
+    *,
+    rows: int | None,
+    rounds: int | None,
+    rates: tuple[int, ...] | None,
+    seconds: int | None,
+    quick: bool,
+    as_json: bool,
+    database_url: str | None,
 ) -> None:
-    """Delivering notifications to a webhook, against a sink that does nothing."""
-    rows = pick(rows, quick, RELAY_ROWS, RELAY_QUICK_ROWS)
-    runs = pick(runs, quick, RELAY_RUNS, RELAY_QUICK_RUNS)
-    if database_url:
-        require_head(database_url)
-        show(relay_bench.run(database_url, rows, runs), as_json)
-        return
-    with bench_server() as server:
-        show(run_relay(server, rows, runs), as_json)
+    """The relay draining a backlog against the SQL loop (claim_outbox + outbox_delivered),
+    and commit -> webhook receipt latency at steady write rates, with p50/p99.
 
-
-def run_relay(server: BenchServer, rows: int, runs: int) -> relay_bench.Report:
-    progress(f"relay: {rows} notifications, {runs} runs of each sink")
-    with server.database("pyproj_bench_relay") as (url, _):
-        return relay_bench.run(url, rows, runs)
+    The latency starts at the server's commit timestamp: the throwaway cluster runs with
+    track_commit_timestamp = on; on a server without it, the rows' insert times stand in
+    (the report says so).
+    """
+    full, fast = RELAY, RELAY_QUICK
+    settings = relay_bench.Settings(
+        rows=pick(rows, quick, full.rows, fast.rows),
+        rounds=pick(rounds, quick, full.rounds, fast.rounds),
+        rates=pick(rates, quick, full.rates, fast.rates),
+        seconds=pick(seconds, quick, full.seconds, fast.seconds),
+    )
+    with bench_server(database_url) as server:
+        show(relay_bench.run(server, settings, progress), as_json)
 
 
 @bench.command(name="all")
@@ -341,12 +361,6 @@ def all_benchmarks(quick: bool, as_json: bool, database_url: str | None) -> None
         )
         done(reads_bench.run(server, READS_QUICK if quick else READS, progress))
         done(expiry_bench.run(server, EXPIRY_QUICK if quick else EXPIRY, progress))
-        done(
-            run_relay(
-                server,
-                RELAY_QUICK_ROWS if quick else RELAY_ROWS,
-                RELAY_QUICK_RUNS if quick else RELAY_RUNS,
-            )
-        )
+        done(relay_bench.run(server, RELAY_QUICK if quick else RELAY, progress))
     if as_json:
         click.echo(json.dumps({"benchmark": "all", "reports": [r.as_dict() for r in reports]}))

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from pyproj_rpc.bench import relay as relay_bench
 from pyproj_rpc.bench.cluster import (
+    DURABLE_SETTINGS,
     client_connection,
     lapsed_count,
     lapsed_every,
     organizations_for,
 )
 from pyproj_rpc.bench.pgbench import PgbenchFailed, Workload, parse_result, read_latencies
+from pyproj_rpc.bench.relay import Drain, Latency, RateRun
 from pyproj_rpc.bench.stats import Aim, percentile
 from pyproj_rpc.bench.transitions import even_transactions, max_clients
 
@@ -92,3 +98,122 @@ def test_client_programs_get_the_password_through_the_environment() -> None:
     assert env["PGPASSWORD"] == "s@cret"
     same, _ = client_connection("postgresql://postgres@/x?host=%2Ftmp&port=5432")
     assert same == "postgresql://postgres@/x?host=%2Ftmp&port=5432"
+
+
+def test_the_benchmark_cluster_keeps_commit_timestamps() -> None:
+    assert DURABLE_SETTINGS["track_commit_timestamp"] == "on"
+    assert DURABLE_SETTINGS["fsync"] == "on"
+
+
+@pytest.mark.parametrize("rows", [10, 180, 181, 1_000, 20_000])
+def test_the_relay_backlog_is_the_first_active_mentors_of_its_coordinators(rows: int) -> None:
+    organizations = organizations_for(relay_bench.roster_size(rows))
+    chosen = relay_bench.backlog_mentors(rows, organizations)
+    mentors = [m for share in chosen.values() for m in share]
+    assert len(mentors) == len(set(mentors)) == rows
+    assert set(chosen) <= set(range(1, organizations + 1))
+    coordinators = relay_bench.backlog_coordinators(rows)
+    assert (coordinators - 1) * 180 < rows <= coordinators * 180
+    # the writers' coordinators come after the backlog's, each with its 180 active mentors
+    assert relay_bench.roster_size(rows) == (coordinators + relay_bench.WRITER_COORDINATORS) * 200
+    writer = relay_bench.Writer.number(coordinators + 1)
+    assert len(writer.mentors) == 180
+    assert not {m for m, _ in writer.mentors} & set(mentors)
+
+
+def test_roster_sql_pauses_every_tenth_mentor_so_180_of_200_are_active() -> None:
+    assert relay_bench.active_mentors(1) == [n for n in range(1, 201) if n % 10]
+    assert relay_bench.active_mentors(2)[0] == 201
+
+
+def test_a_writer_pauses_each_of_its_mentors_then_lifts_each() -> None:
+    writer = relay_bench.Writer.number(3)
+    first, *_ = writer.mentors
+    changes = [writer.next_call() for _ in range(2 * 180 + 1)]
+    assert [c.function for _, c in changes[:180]] == ["activate_pause"] * 180
+    assert [c.function for _, c in changes[180:360]] == ["lift_pause"] * 180
+    assert changes[360][1].function == "activate_pause"
+    identity, pause = changes[0]
+    assert (pause.arguments["mentor_id"], identity) == first  # the mentor acts on itself
+    assert changes[180][1].arguments["mentor_id"] == first[0]
+
+
+def test_writers_are_added_as_the_rate_grows() -> None:
+    assert [relay_bench.writers_for(r) for r in (1, 150, 151, 500, 1000, 5000)] == [
+        1,
+        1,
+        2,
+        4,
+        7,
+        relay_bench.WRITER_COORDINATORS,
+    ]
+
+
+def rate_run(target: int, achieved: float, latencies: list[float], **kwargs: Any) -> RateRun:
+    fields: dict[str, Any] = {
+        "target": target,
+        "writers": 1,
+        "seconds": 10.0,
+        "writes": round(achieved * 10),
+        "failures": 0,
+        "rows": len(latencies),
+        "latencies_ms": latencies,
+        "backlog_at_end": 0,
+        "caught_up_seconds": 0.1,
+    }
+    fields.update(kwargs)
+    return RateRun(**fields)
+
+
+def test_a_rate_is_sustained_when_the_writers_keep_it_and_the_relay_keeps_up() -> None:
+    assert rate_run(100, 99.0, [1.0, 2.0]).sustained
+    assert not rate_run(100, 90.0, [1.0, 2.0]).sustained  # the writers fell behind
+    assert not rate_run(100, 100.0, [1.0, 2.0], caught_up_seconds=3.0).sustained
+    missing = rate_run(100, 100.0, [1.0], rows=2, caught_up_seconds=None)
+    assert (missing.missing, missing.kept_up, missing.sustained) == (1, False, False)
+
+
+def test_the_latency_aim_is_read_at_the_highest_sustained_rate() -> None:
+    latency = Latency(10, "commit", 5.0)
+    latency.runs = [
+        rate_run(100, 100.0, [2.0] * 99 + [10.0]),
+        rate_run(500, 500.0, [5.0] * 98 + [30.0] * 2),
+        rate_run(1000, 700.0, [500.0] * 100),  # not sustained
+    ]
+    assert latency.highest_sustained is latency.runs[1]
+    assert latency.highest_within_aim is latency.runs[0]
+    assert latency.runs[1].p(0.5) == 5.0
+    assert latency.runs[1].p(0.99) == 30.0
+    summary = latency.as_dict()
+    assert (summary["highest_sustained_rate"], summary["highest_rate_p99_within_aim"]) == (500, 100)
+
+
+def test_drain_ratios_are_medians_of_rounds() -> None:
+    drain = Drain(rows=1000, rounds=3, batch_size=100, concurrency=16)
+    drain.seconds = {
+        "sql_loop": [0.1, 0.1, 0.2],
+        "relay_noop": [0.2, 0.4, 0.2],
+        "relay_webhook": [2.0, 2.0, 2.0],
+    }
+    assert drain.rate("sql_loop") == 10_000
+    assert drain.ratio("relay_noop", "sql_loop") == 0.5  # round by round: 0.5, 0.25, 1.0
+    assert drain.ratio("relay_webhook", "relay_noop") == 0.1
+
+
+def test_the_receiver_notes_each_webhook_with_its_outbox_id() -> None:
+    receiver = relay_bench.Receiver()
+    try:
+        with httpx.Client() as client:
+            before = time.time()
+            for outbox_id in (7, 8):
+                response = client.post(
+                    receiver.url, content=b"{}", headers={"webhook-id": f"msg_{outbox_id}"}
+                )
+                assert response.status_code == 204
+            client.post(receiver.url, content=b"{}")  # no webhook-id: answered, not noted
+        arrivals = receiver.take()
+        assert [outbox_id for _, outbox_id in arrivals] == [7, 8]
+        assert all(before <= arrived <= time.time() for arrived, _ in arrivals)
+        assert receiver.take() == []
+    finally:
+        receiver.close()
