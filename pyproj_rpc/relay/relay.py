@@ -83,6 +83,28 @@ class Outcome:
     reason: str | None = None  # why a row was dead-lettered
 
 
+@dataclass(frozen=True)
+class Prefetch:
+    """A claim started while the previous batch was being delivered."""
+
+    outbox: Outbox
+    started: float  # monotonic: when the claim (and so its lease) began
+    task: asyncio.Task[list[OutboxMessage]]
+
+    async def settle(self) -> list[OutboxMessage]:
+        """Its rows once the claim ends (it has the database calls' deadline); nothing if
+        it failed: whatever it claimed is left to its lease. Raises only when the caller
+        is cancelled (a stop past the shutdown timeout), cancelling the claim too."""
+        try:
+            return await self.task
+        except asyncio.CancelledError:
+            if not self.task.cancelled():
+                raise
+            return []
+        except Exception:  # a lost connection; the next claim will see it
+            return []
+
+
 @dataclass
 class RunSummary:
     """Counts of outcomes since the relay started."""
@@ -250,6 +272,7 @@ class Relay:
         self._ledger: list[Outcome] = []  # decided, not yet recorded (database away)
         self._retry_times: list[float] = []  # when retries we scheduled fall due (monotonic)
         self._delivering: set[asyncio.Task[None]] = set()
+        self._next_batch: Prefetch | None = None  # claimed while the last batch was delivered
         self._fatal: BaseException | None = None
         self._metrics_server: MetricsServer | None = None
         self._stats_due = 0.0
@@ -562,6 +585,12 @@ class Relay:
     # -- the worker -----------------------------------------------------------------------
 
     async def _work(self, once: bool) -> None:
+        try:
+            await self._work_loop(once)
+        finally:
+            await self._give_back_next_batch()
+
+    async def _work_loop(self, once: bool) -> None:
         while not self._stopping:
             outbox = await self._outbox(once)
             if outbox is None or self._stopping:
@@ -632,10 +661,37 @@ class Relay:
         self.metrics.dead_letters.set(stats.dead)
         self.metrics.oldest_pending_seconds.set(stats.oldest_pending_seconds)
 
-    async def _pass(self, outbox: Outbox) -> int:
-        """Claim one batch and deliver it; returns how many rows were claimed."""
+    async def _claim(self, outbox: Outbox) -> tuple[float, list[OutboxMessage]]:
+        """The next batch: the one claimed during the last delivery, or a new claim."""
+        prefetch, self._next_batch = self._next_batch, None
+        if prefetch is not None:
+            if prefetch.outbox.conn is outbox.conn:
+                return prefetch.started, await prefetch.task
+            await prefetch.settle()  # claimed on a connection since lost: left to its lease
         started = monotonic()
-        messages = await outbox.claim(self.config.batch_size, self.lease)
+        return started, await outbox.claim(self.config.batch_size, self.lease)
+
+    def _claim_next_batch(self, outbox: Outbox) -> None:
+        """Claim the next batch while this one is delivered, so that the database's time
+        and ours overlap. The claim holds back a mentor's rows behind any undelivered one
+        (claimed or not), so one mentor's order is kept."""
+        if not self._stopping and self._broken is None:
+            task = asyncio.create_task(outbox.claim(self.config.batch_size, self.lease))
+            self._next_batch = Prefetch(outbox, monotonic(), task)
+
+    async def _give_back_next_batch(self) -> None:
+        """Release a batch claimed ahead that will not be delivered (stopping, once done)."""
+        prefetch, self._next_batch = self._next_batch, None
+        if prefetch is None:
+            return
+        messages = await prefetch.settle()
+        if messages and self._broken is None:
+            await self._release(prefetch.outbox, messages[0].claim_id, messages)
+
+    async def _pass(self, outbox: Outbox) -> int:
+        """Deliver one batch; returns how many rows were claimed. A full batch claims the
+        next one while it is delivered."""
+        started, messages = await self._claim(outbox)
         if not messages:
             return 0
         self.summary.claimed += len(messages)
@@ -657,6 +713,8 @@ class Relay:
         groups = [messages] if self.config.concurrency == 1 else by_mentor(messages)
         tasks = [asyncio.create_task(deliver_in_order(group)) for group in groups]
         self._delivering.update(tasks)
+        if len(messages) == self.config.batch_size:
+            self._claim_next_batch(outbox)
         try:
             results = await asyncio.gather(*tasks, return_exceptions=True)
         finally:

@@ -299,3 +299,31 @@ def test_only_one_of_two_scheduled_relays_sweeps_a_round(isolated_db: Database) 
         assert SweepJob.sweep(url).ran is False  # another relay holds the round
         holder.execute("select mentoring.release_sweeper_lease(%s)", (holder_id,))
     assert SweepJob.sweep(url).ran is True
+
+
+def test_a_relay_stopping_gives_back_the_batch_it_claimed_ahead(isolated_db: Database) -> None:
+    url = isolated_db.url
+    ids = pause_mentors(url, 6)
+    first_row_started, may_finish = threading.Event(), threading.Event()
+    delivered: list[int] = []
+
+    def deliver(message: OutboxMessage) -> None:
+        first_row_started.set()
+        may_finish.wait(timeout=30)
+        delivered.append(message.id)
+
+    config = dataclasses.replace(fast_config(url), batch_size=3, concurrency=1)
+    with running(Relay(config, [FunctionSink(deliver)])) as relay:
+        assert first_row_started.wait(timeout=30)
+        eventually(
+            lambda: sum(r["leased_until"] is not None for r in outbox_rows(url).values()) == 6,
+            "the next batch claimed while the first is delivered",
+        )
+        relay.stop()
+        may_finish.set()
+    rows = outbox_rows(url)
+    assert delivered == ids[:1]  # stopping: the row in flight finishes, no new one starts
+    assert rows[ids[0]]["delivered_at"] is not None
+    # the rest, claimed with the first batch or ahead of it, are free to claim at once
+    assert all(rows[i]["claim_id"] is None and rows[i]["attempts"] == 0 for i in ids[1:])
+    assert relay.summary.released == 5

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from pyproj_rpc.relay import FunctionSink, OutboxMessage, Relay, RelayConfig
 from tests.conftest import Database
 from tests.relay_support import (
     FAST,
@@ -184,3 +185,45 @@ def test_an_earlier_change_still_being_written_does_not_let_a_later_one_overtake
             "select (payload ->> 'sequence')::int from mentoring.claim_outbox(10, '1 minute')"
         ).fetchall()
     assert sorted({row[0] for row in rows}) == [1]  # sequence 2 waits for sequence 1
+
+
+def other_claims_in_flight(url: str, claim_id: object) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "select count(*) from mentoring.outbox where delivered_at is null"
+            " and leased_until > clock_timestamp() and claim_id <> %s",
+            (claim_id,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_relay_claiming_the_next_batch_during_a_delivery_keeps_each_mentors_order(
+    isolated_db: Database,
+) -> None:
+    with isolated_db.connect() as conn:
+        org = World(conn).organization()
+        org.second_admin()  # hears of each of the admin's changes
+        mentors = [org.mentor() for _ in range(6)]  # more than a batch can hold at once
+        for _ in range(4):
+            for mentor in mentors:
+                call(conn, org.admin, "activate_pause", mentor_id=mentor.id, reason="away")
+                call(conn, org.admin, "lift_pause", mentor_id=mentor.id)
+        conn.commit()
+    claimed_ahead: list[int] = []
+    by_mentor: dict[str, list[int]] = defaultdict(list)
+
+    def deliver(message: OutboxMessage) -> None:
+        if not claimed_ahead:  # the first row: the next batch is claimed meanwhile
+            eventually(
+                lambda: other_claims_in_flight(isolated_db.url, message.claim_id),
+                "a claim of the next batch while this one is delivered",
+            )
+            claimed_ahead.append(other_claims_in_flight(isolated_db.url, message.claim_id))
+        by_mentor[message.payload["mentor"]["id"]].append(message.payload["sequence"])
+
+    config = RelayConfig(database_url=isolated_db.url, batch_size=4, concurrency=4, retention=None)
+    summary = Relay(config, [FunctionSink(deliver)]).run(once=True)
+    assert claimed_ahead[0] > 0
+    assert summary.delivered == 48
+    assert dict(by_mentor) == {str(m.id): list(range(1, 9)) for m in mentors}
