@@ -132,6 +132,14 @@ ERRORS_BY_CODE: dict[str, type[PauseManagementError]] = {
 }
 
 
+# What a database without our schema answers (``pyproj-rpc db upgrade`` not run).
+NOT_MIGRATED: tuple[type[psycopg.Error], ...] = (
+    psycopg.errors.InvalidSchemaName,
+    psycopg.errors.UndefinedTable,
+    psycopg.errors.UndefinedFunction,
+)
+
+
 def from_database_error(
     exc: psycopg.Error, *, anonymous: bool = False
 ) -> PauseManagementError | None:

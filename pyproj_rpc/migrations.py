@@ -22,6 +22,7 @@ from alembic import command, op
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, pool
 
 from pyproj_rpc.errors import ConfigurationError, LandedMigrationChanged, MigrationError
@@ -171,12 +172,23 @@ def run_environment(context: EnvironmentContext) -> None:
 # -- commands used by the CLI and the test harness ---------------------------------------
 
 
+@contextmanager
+def _revision_errors() -> Iterator[None]:
+    """Alembic's refusals (an unknown revision, say) are the caller's mistake."""
+    try:
+        yield
+    except CommandError as exc:
+        raise ConfigurationError(f"alembic: {exc}") from exc
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with _revision_errors():
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+    with _revision_errors():
+        command.downgrade(alembic_config(url), revision)
 
 
 def offline_sql(from_revision: str | None = None, to_revision: str = "head") -> str:
@@ -208,7 +220,8 @@ def head_revision() -> str:
 
 def _captured(action: Callable[[Config], None], url: str | None = None) -> str:
     buffer = io.StringIO()
-    action(alembic_config(url, buffer))
+    with _revision_errors():
+        action(alembic_config(url, buffer))
     return buffer.getvalue()
 
 

@@ -9,6 +9,7 @@ pg_cron jobs inside the database (:func:`install_cron_jobs`), one pass from the 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,30 @@ DEFAULT_BATCH_SIZE = 500
 DEFAULT_EXPIRY_SCHEDULE = "*/15 * * * *"
 DEFAULT_REMINDER_SCHEDULE = "0 7 * * *"
 DEFAULT_PURGE_SCHEDULE = "30 3 * * *"
+# What pg_cron takes: five cron fields, a macro, or an interval of 1-59 seconds.
+CRON_FIELD = re.compile(r"[0-9A-Za-z*/,\-]+")
+CRON_MACROS = frozenset(
+    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly", "@reboot"}
+)
+CRON_SECONDS = re.compile(r"([1-9]|[1-5][0-9]) seconds?")
+
+
+def check_cron_schedule(text: str, *, what: str = "schedule") -> str:
+    """``text`` if pg_cron can read it (the server checks the fields' values too)."""
+    value = " ".join(text.split())
+    fields = value.split(" ")
+    if (
+        value.lower() in CRON_MACROS
+        or CRON_SECONDS.fullmatch(value)
+        or (len(fields) == 5 and all(CRON_FIELD.fullmatch(field) for field in fields))
+    ):
+        return value
+    raise ConfigurationError(
+        f"{what}: {text!r} is not a cron schedule: five fields (minute hour day month"
+        " weekday, e.g. '*/15 * * * *'), a macro like @daily, or '30 seconds'"
+    )
+
+
 KEY_RETENTION = "7 days"
 # How long a round may keep other instances out if its sweeper dies without releasing.
 SWEEP_LEASE = timedelta(minutes=10)

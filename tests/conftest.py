@@ -11,8 +11,11 @@ Isolation per test, cheapest first:
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -139,3 +142,12 @@ def isolated_db(template_db: Database) -> Iterator[Database]:
 def world(db: psycopg.Connection[Any]) -> World:
     """Test data builders on the rolled-back connection."""
     return World(db)
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A temp dir the server user can reach (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="pyproj-rpc-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -6,6 +6,9 @@ under test goes through :func:`pyproj_rpc.rpc.call`, i.e. exactly as PostgREST r
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -262,3 +266,18 @@ def in_background(database: Any, action: Any) -> tuple[Future[Any], int]:
     future = pool.submit(run)
     pool.shutdown(wait=False)
     return future, conn.info.backend_pid
+
+
+def cli(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``pyproj-rpc ARGS`` in a subprocess, as a person runs it (no DATABASE_URL from ours)."""
+    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "pyproj_rpc", *args],
+        env={**base, "PYPROJ_RPC_HOME": str(home), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -88,3 +88,7 @@ $$;
 
 -- name: cron_command_purge
 select mentoring.purge_idempotency_keys('7 days');
+
+-- name: local_create_pg_cron
+-- `pyproj-rpc db local start`: pg_cron in the database its jobs run from (cron.database_name).
+create extension if not exists pg_cron;

@@ -1,18 +1,25 @@
-"""The ``pyproj-rpc`` command line."""
+"""The ``pyproj-rpc`` command line.
 
-from pyproj_rpc.cli import bench, db, demo, mentor, outbox, relay, rest, scheduler
+Each command's module is imported when that command runs (``--version`` and ``--help``
+import none of them): FastAPI, Alembic and the benchmarks load only where they are used.
+"""
+
 from pyproj_rpc.cli.app import main
 
-main.add_command(db.db)
-main.add_command(mentor.mentor)
-main.add_command(mentor.transitions)
-main.add_command(bench.bench)
-main.add_command(demo.demo)
-main.add_command(rest.api)
-main.add_command(scheduler.expire_certifications)
-main.add_command(scheduler.remind_overdue)
-main.add_command(scheduler.schedule)
-main.add_command(relay.relay)
-main.add_command(outbox.outbox)
+main.lazy_commands.update(
+    {
+        "db": "pyproj_rpc.cli.db:db",
+        "mentor": "pyproj_rpc.cli.mentor:mentor",
+        "transitions": "pyproj_rpc.cli.mentor:transitions",
+        "bench": "pyproj_rpc.cli.bench:bench",
+        "demo": "pyproj_rpc.cli.demo:demo",
+        "api": "pyproj_rpc.cli.rest:api",
+        "expire-certifications": "pyproj_rpc.cli.scheduler:expire_certifications",
+        "remind-overdue": "pyproj_rpc.cli.scheduler:remind_overdue",
+        "schedule": "pyproj_rpc.cli.scheduler:schedule",
+        "relay": "pyproj_rpc.cli.relay:relay",
+        "outbox": "pyproj_rpc.cli.outbox:outbox",
+    }
+)
 
 __all__ = ["main"]

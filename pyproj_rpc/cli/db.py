@@ -12,8 +12,11 @@ import psycopg
 from pyproj_rpc import logins as service_logins
 from pyproj_rpc import migrations
 from pyproj_rpc.cli.app import database_url_option
-from pyproj_rpc.localdb import LocalCluster, registry
-from pyproj_rpc.localdb.cluster import describe
+from pyproj_rpc.errors import ConfigurationError
+from pyproj_rpc.localdb import LocalCluster, find_server_binaries, registry
+from pyproj_rpc.localdb.binaries import has_extension
+from pyproj_rpc.localdb.cluster import PG_CRON_SETTINGS, THROWAWAY_SETTINGS, describe
+from pyproj_rpc.queries import query
 from pyproj_rpc.settings import resolve_database_url
 
 
@@ -81,7 +84,9 @@ def history() -> None:
 
 @db.command()
 @click.option("--from", "from_revision", help="Start after this revision (default: empty).")
-@click.option("--to", "to_revision", default="head", show_default=True)
+@click.option(
+    "--to", "to_revision", default="head", show_default=True, help="The revision to end at."
+)
 @click.option(
     "--downgrade", "is_downgrade", is_flag=True, help="Print the way back, --from down to --to."
 )
@@ -167,9 +172,21 @@ def local() -> None:
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Keep the data here across restarts (default: a throwaway temp dir).",
+    help="Keep the data here across restarts (default: a throwaway temp dir); the port too.",
 )
-def start(data_dir: Path | None) -> None:
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="TCP port on 127.0.0.1. Default: the data directory's port of last time, else a free one.",
+)
+@click.option(
+    "--pg-cron/--no-pg-cron",
+    "pg_cron",
+    default=None,
+    help="Preload pg_cron and create it in the postgres database, for `pyproj-rpc schedule"
+    " install`. Default: when pg_cron is installed for this server.",
+)
+def start(data_dir: Path | None, port: int | None, pg_cron: bool | None) -> None:
     """Start the local cluster and print its URL."""
     running = registry.running_local_cluster()
     if running is not None:
@@ -178,11 +195,32 @@ def start(data_dir: Path | None) -> None:
     stale = registry.remembered()
     if stale is not None:  # left behind by a reboot or a killed server: clean it up first
         LocalCluster.attach(stale).stop()
-    cluster = LocalCluster(data_dir=data_dir.resolve() if data_dir else None, reaper=False)
+    binaries = find_server_binaries()
+    available = has_extension(binaries, "pg_cron")
+    if pg_cron and not available:
+        raise ConfigurationError(
+            f"pg_cron is not installed for PostgreSQL {binaries.major_version}"
+            f" (Debian: apt-get install postgresql-{binaries.major_version}-cron)"
+        )
+    with_cron = available if pg_cron is None else pg_cron
+    settings = {} if data_dir else dict(THROWAWAY_SETTINGS)
+    if with_cron:
+        settings |= PG_CRON_SETTINGS
+    cluster = LocalCluster(
+        data_dir=data_dir.resolve() if data_dir else None,
+        binaries=binaries,
+        settings=settings,
+        reaper=False,
+        port=port,
+    )
     info = cluster.start()
     registry.remember(cluster)
     try:
         report_bootstrap(bootstrap(info.url()))
+        if with_cron:
+            with psycopg.connect(info.url(), autocommit=True) as conn:
+                conn.execute(query("local_create_pg_cron"))
+            click.echo("pg_cron: preloaded, created in the postgres database")
     except BaseException:
         cluster.stop()
         registry.forget()

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+import psycopg
+from psycopg.rows import dict_row
 
 from pyproj_rpc import demo as scenario
+from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.localdb import LocalCluster, registry
 from pyproj_rpc.provision import bootstrap_and_upgrade
+from pyproj_rpc.queries import query
+from pyproj_rpc.settings import DATABASE_URL_ENV, check_database_url
 
 
 @contextmanager
 def demo_database(database_url: str | None, keep: bool) -> Iterator[str]:
-    """DATABASE_URL, else the running local cluster, else a new one (kept with --keep)."""
+    """``--database-url``, else the running local cluster, else a new one (kept with
+    --keep). Never $DATABASE_URL: it may name a database that matters."""
     if database_url:
         yield database_url
         return
@@ -36,11 +43,36 @@ def demo_database(database_url: str | None, keep: bool) -> Iterator[str]:
             click.echo("\nStopped and removed the local cluster (keep it with --keep).")
 
 
+def check_holds_only_demo_data(url: str) -> None:
+    """Refuse a database with anyone's data but the demo's: the demo migrates it, adds an
+    organization and changes statuses."""
+    with psycopg.connect(check_database_url(url), row_factory=dict_row) as conn:
+        present = conn.execute(query("demo_tables_present")).fetchone()
+        assert present is not None
+        foreign = {
+            what: conn.execute(query(f"demo_foreign_{what}"), {}).fetchone()["n"]  # type: ignore[index]
+            for what in ("users", "organizations")
+            if present[what]
+        }
+    held = [f"{count} {what}" for what, count in foreign.items() if count]
+    if held:
+        raise ConfigurationError(
+            f"this database holds data the demo did not write ({', '.join(held)}); the demo"
+            " migrates it, adds an organization and changes statuses: pass --yes to run it"
+            " there anyway, or leave out --database-url for a throwaway local cluster"
+        )
+
+
 @click.command()
 @click.option(
     "--database-url",
-    envvar="DATABASE_URL",
-    help="Run against this database (migrated first). Default: a local cluster.",
+    help="Run against this database (migrated first), if it holds nothing but demo data"
+    " (see --yes). Default: a local cluster of its own; $DATABASE_URL is not used.",
+)
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="With --database-url: run even if the database holds other data.",
 )
 @click.option(
     "--keep",
@@ -54,8 +86,12 @@ def demo_database(database_url: str | None, keep: bool) -> Iterator[str]:
     show_default=True,
     help="Deliver the notifications through an in-process relay at the end.",
 )
-def demo(database_url: str | None, keep: bool, with_relay: bool) -> None:
+def demo(database_url: str | None, yes: bool, keep: bool, with_relay: bool) -> None:
     """Migrate, seed a small organization and narrate a pause-management scenario."""
+    if database_url and not yes:
+        check_holds_only_demo_data(database_url)
+    if not database_url and os.environ.get(DATABASE_URL_ENV):
+        click.echo(f"${DATABASE_URL_ENV} is set; the demo does not use it (see --database-url).")
     with demo_database(database_url, keep) as url:
         created = bootstrap_and_upgrade(url)
         if created:

@@ -158,6 +158,7 @@ def paused(
     type=click.Choice(["table", "mermaid"]),
     default="table",
     show_default=True,
+    help="A table, or a Mermaid state diagram for docs.",
 )
 @database_url_option
 def transitions(output: str, database_url: str | None) -> None:

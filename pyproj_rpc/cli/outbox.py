@@ -80,8 +80,15 @@ def status(database_url: str | None, role: str | None, as_json: bool) -> None:
     type=click.Choice(["pending", "dead", "delivered", "all"]),
     default="pending",
     show_default=True,
+    help="Which rows: pending (due or in flight), dead letters, delivered, or all.",
 )
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="Most rows shown (pending: oldest first; the others: newest first).",
+)
 @database_url_option
 @role_option
 @json_option

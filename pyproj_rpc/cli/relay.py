@@ -133,6 +133,7 @@ def duration_option(*names: str, optional: bool = False, **kwargs: Any) -> Calla
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
     show_default=True,
+    help="Least severe log records written (one JSON object a line, on stderr).",
 )
 def relay(
     *,
@@ -159,6 +160,12 @@ def relay(
         to_stdout=to_stdout,
         options=options,
     )
+    if once and config.schedule is not None:
+        raise ConfigurationError(
+            "--once delivers what is due and exits; it runs no scheduled sweep: run the"
+            " sweeps once with `pyproj-rpc expire-certifications` and `pyproj-rpc"
+            " remind-overdue`, or add --schedule off"
+        )
     relay_logs.configure(log_level)
     sinks = sinks_for(config)
     for webhook in config.webhooks:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 import uvicorn
 
 from pyproj_rpc.cli.app import database_url_option
+from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.rest import JwtConfig, RestSettings, create_app
 from pyproj_rpc.rest.settings import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT
 from pyproj_rpc.settings import resolve_database_url
@@ -52,7 +55,13 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
     show_default=True,
     help="Seconds a request waits for a connection before a 503.",
 )
-@click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS),
+    default="info",
+    show_default=True,
+    help="Least severe server log records written to stderr.",
+)
 def api(
     *,
     host: str,
@@ -76,4 +85,19 @@ def api(
         pool_size=pool_size,
         pool_timeout=pool_timeout,
     )
+    check_can_listen(host, port)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """A port already taken (or an address not ours) is a configuration mistake: say so
+    before starting, with the configuration exit code."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {reason}") from None

@@ -11,6 +11,7 @@ import psycopg
 
 from pyproj_rpc import scheduler
 from pyproj_rpc.cli.app import database_url_option
+from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.settings import resolve_database_url
 from pyproj_rpc.text import format_table
 
@@ -91,26 +92,36 @@ def show(jobs: list[scheduler.CronJob], as_json: bool) -> None:
     )
 
 
+def cron_schedule(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return scheduler.check_cron_schedule(value, what=f"--{param.name}")
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 @schedule.command()
 @click.option(
     "--expiry",
     default=scheduler.DEFAULT_EXPIRY_SCHEDULE,
     show_default=True,
     help="Cron schedule of the certification expiry sweep.",
+    callback=cron_schedule,
 )
 @click.option(
     "--reminders",
     default=scheduler.DEFAULT_REMINDER_SCHEDULE,
     show_default=True,
     help="Cron schedule of the overdue-pause reminders.",
+    callback=cron_schedule,
 )
 @click.option(
     "--purge",
     default=scheduler.DEFAULT_PURGE_SCHEDULE,
     show_default=True,
     help="Cron schedule of the idempotency-key purge.",
+    callback=cron_schedule,
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @database_url_option
 def install(
     expiry: str, reminders: str, purge: str, as_json: bool, database_url: str | None
@@ -130,7 +141,7 @@ def remove(database_url: str | None) -> None:
 
 
 @schedule.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @database_url_option
 def status(as_json: bool, database_url: str | None) -> None:
     """Our jobs, their schedules and how their last run went."""

@@ -53,6 +53,19 @@ class ServerBinaries:
         return int(match.group(1))
 
 
+def extension_dirs(binaries: ServerBinaries) -> tuple[Path, ...]:
+    """Where the server looks for extensions: beside its binaries, or Debian's layout."""
+    return (
+        binaries.bindir.parent / "share" / "extension",
+        Path(f"/usr/share/postgresql/{binaries.major_version}/extension"),
+    )
+
+
+def has_extension(binaries: ServerBinaries, name: str) -> bool:
+    """True when the extension's files are installed for this server."""
+    return any((d / f"{name}.control").exists() for d in extension_dirs(binaries))
+
+
 def has_server(bindir: Path) -> bool:
     """True when ``bindir`` holds every program a local cluster needs."""
     return all(os.access(bindir / tool, os.X_OK) for tool in SERVER_TOOLS)

@@ -32,6 +32,7 @@ from pyproj_rpc.localdb.osuser import ServerUser, reachable_install, server_user
 
 SUPERUSER = "postgres"
 INCLUDE_FILE = "pyproj_rpc.conf"
+PORT_FILE = "pyproj_rpc.port"  # a persistent cluster's port, kept across restarts
 PASSWORD_FILE = "pyproj_rpc.password"  # noqa: S105 (a file name)
 START_ATTEMPTS = 4
 
@@ -40,6 +41,11 @@ THROWAWAY_SETTINGS: Mapping[str, str] = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
+}
+# pg_cron runs its jobs from one database: the local cluster's own, postgres.
+PG_CRON_SETTINGS: Mapping[str, str] = {
+    "shared_preload_libraries": "pg_cron",
+    "cron.database_name": "postgres",
 }
 
 
@@ -114,6 +120,7 @@ class LocalCluster:
         binaries: ServerBinaries | None = None,
         settings: Mapping[str, str] | None = None,
         reaper: bool = True,
+        port: int | None = None,
     ) -> None:
         self.binaries = binaries or find_server_binaries()
         self.user: ServerUser = server_user()
@@ -121,6 +128,7 @@ class LocalCluster:
         self.requested_data_dir = data_dir
         self.settings = dict(settings or ({} if self.persistent else THROWAWAY_SETTINGS))
         self.use_reaper = reaper
+        self.requested_port = port
         self.state: ClusterState | None = None
         self._reaper: subprocess.Popen[bytes] | None = None
 
@@ -304,12 +312,36 @@ class LocalCluster:
         )
         self.user.own(conf)
 
+    def _ports_to_try(self) -> tuple[list[int], str | None]:
+        """An explicit port, else a persistent cluster's port of last time (clients keep
+        their URL across restarts), else free ports; with the reason when fixed."""
+        if self.requested_port is not None:
+            return [self.requested_port], "the port asked for"
+        remembered = self._remembered_port()
+        if remembered is not None:
+            return [remembered], "this data directory's port of last time (choose another)"
+        return [free_port() for _ in range(START_ATTEMPTS)], None
+
+    def _remembered_port(self) -> int | None:
+        if not self.persistent or self.requested_data_dir is None:
+            return None
+        try:
+            return int((self.requested_data_dir / PORT_FILE).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _remember_port(self, port: int) -> None:
+        if self.persistent and self.requested_data_dir is not None:
+            path = self.requested_data_dir / PORT_FILE
+            path.write_text(f"{port}\n")
+            self.user.own(path)
+
     def _start_server(self) -> None:
         state = self._require_state()
         log = Path(state.base_dir) / "server.log"
         last_error = ""
-        for _ in range(START_ATTEMPTS):
-            port = free_port()
+        ports, fixed = self._ports_to_try()
+        for port in ports:
             self._write_runtime_conf(port)
             result = run_as_server_user(
                 self.user,
@@ -330,10 +362,15 @@ class LocalCluster:
             if result.returncode == 0:
                 state.port = port
                 state.pid = read_postmaster_pid(Path(state.data_dir))
+                self._remember_port(port)
                 return
             last_error = tail(log) or result.stderr
             if "could not bind" not in last_error and "in use" not in last_error:
                 break
+            if fixed:
+                raise LocalClusterError(
+                    f"port {port} is in use: it is {fixed}; free it, or pass --port"
+                )
         raise LocalClusterError(f"PostgreSQL did not start:\n{last_error}")
 
     def _cleanup_after_failed_start(self, base_dir: Path, data_dir: Path) -> None:

@@ -8,28 +8,31 @@ from pyproj_rpc.errors import ConfigurationError
 
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 OFF = frozenset({"off", "none", "never", "0"})
 
 
 def parse_duration(text: str | float, *, what: str = "duration") -> float:
-    """Seconds in ``text``: a number (seconds) or parts like ``1h30m``; must be positive."""
+    """Seconds in ``text``, written with units like ``1h30m`` (a number from code is in
+    seconds); must be positive. Text without a unit is refused: is ``7`` days or seconds?"""
     if isinstance(text, int | float) and not isinstance(text, bool):
         seconds = float(text)
     else:
         value = str(text).strip().lower()
-        try:
-            seconds = float(value)
-        except ValueError:
-            position, seconds = 0, 0.0
-            for match in PART.finditer(value):
-                if match.start() != position:
-                    break
-                seconds += float(match.group(1)) * UNITS[match.group(2)]
-                position = match.end()
-            if position != len(value) or not value:
+        position, seconds = 0, 0.0
+        for match in PART.finditer(value):
+            if match.start() != position:
+                break
+            seconds += float(match.group(1)) * UNITS[match.group(2)]
+            position = match.end()
+        if position != len(value) or not value:
+            if NUMBER.fullmatch(value):
                 raise ConfigurationError(
-                    f"{what}: {text!r} is not a duration (e.g. 500ms, 5s, 10m, 24h, 7d)"
-                ) from None
+                    f"{what}: {text!r} needs a unit: {value}s, {value}m, {value}h or {value}d?"
+                )
+            raise ConfigurationError(
+                f"{what}: {text!r} is not a duration (e.g. 500ms, 5s, 10m, 24h, 7d)"
+            )
     if seconds <= 0:
         raise ConfigurationError(f"{what}: {text!r} must be positive")
     return seconds

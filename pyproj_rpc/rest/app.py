@@ -26,6 +26,7 @@ from pyproj_rpc.identity import Identity, Role, async_postgrest_request
 from pyproj_rpc.queries import query
 from pyproj_rpc.rest import errors, schemas
 from pyproj_rpc.rest.auth import TokenVerifier
+from pyproj_rpc.rest.docs import docs_router
 from pyproj_rpc.rest.settings import CONNECTION_KWARGS, RestSettings
 
 T = TypeVar("T")
@@ -345,9 +346,12 @@ def create_app(settings: RestSettings) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by docs_router, offline
+        redoc_url=None,
     )
     app.state.verifier = TokenVerifier(settings.jwt)
     errors.install(app)
     app.include_router(router)
     app.include_router(health_router)
+    app.include_router(docs_router)
     return app

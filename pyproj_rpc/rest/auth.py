@@ -12,6 +12,7 @@ refused as 400 ``invalid_input``.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,25 +158,71 @@ class TokenVerifier:
         return jwk
 
     def _verified_claims(self, token: str, key: Any, algorithm: str) -> dict[str, Any]:
+        """The signature first (PGRST301), then each claim (PGRST303) with what is wrong
+        with it: a token signed with our key but a malformed claim is not a forgery."""
         try:
             claims: dict[str, Any] = jwt.decode(
-                token,
-                key,
-                algorithms=[algorithm],
-                options={"require": ["exp"], "verify_aud": False},
-                leeway=CLOCK_SKEW_SECONDS,
+                token, key, algorithms=[algorithm], options=SIGNATURE_ONLY
             )
-        except jwt.ExpiredSignatureError:
-            raise AuthenticationError(INVALID_CLAIMS, "JWT expired") from None
-        except jwt.MissingRequiredClaimError as exc:
-            raise AuthenticationError(INVALID_CLAIMS, f"JWT has no {exc.claim!r} claim") from None
-        except (jwt.ImmatureSignatureError, jwt.InvalidIssuedAtError):
-            raise AuthenticationError(INVALID_CLAIMS, "JWT is not valid yet") from None
         except jwt.InvalidTokenError:
             raise AuthenticationError(UNVERIFIED_TOKEN, "JWT signature is invalid") from None
+        check_claims(claims, time.time())
         if not audience_matches(claims.get("aud"), self.config.audience):
             raise AuthenticationError(INVALID_CLAIMS, "JWT not in audience")
         return claims
+
+
+# Claims are checked by check_claims, for messages that say which claim is wrong and how.
+SIGNATURE_ONLY: Any = {
+    "verify_signature": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_sub": False,
+    "verify_jti": False,
+}
+
+
+def check_claims(claims: dict[str, Any], now: float) -> None:
+    """``exp`` required and in the future, ``nbf``/``iat`` not in the future (with
+    PostgREST's clock skew), each a number; ``sub``, when present, a string."""
+    if "exp" not in claims:
+        raise AuthenticationError(INVALID_CLAIMS, "JWT has no 'exp' claim")
+    for name in ("exp", "nbf", "iat"):
+        if name in claims and not is_number(claims[name]):
+            raise AuthenticationError(
+                INVALID_CLAIMS,
+                f"JWT claim {name!r} must be a number of seconds since the epoch,"
+                f" not {json_type(claims[name])}",
+            )
+    if claims["exp"] + CLOCK_SKEW_SECONDS <= now:
+        raise AuthenticationError(INVALID_CLAIMS, "JWT expired")
+    for name in ("nbf", "iat"):
+        if name in claims and claims[name] - CLOCK_SKEW_SECONDS > now:
+            raise AuthenticationError(INVALID_CLAIMS, "JWT is not valid yet")
+    if "sub" in claims and not isinstance(claims["sub"], str):
+        raise AuthenticationError(
+            INVALID_CLAIMS, f"JWT claim 'sub' must be a string, not {json_type(claims['sub'])}"
+        )
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def audience_matches(aud: Any, audience: str) -> bool:

@@ -25,7 +25,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pyproj_rpc.api_errors import ERRORS_BY_CODE, PauseManagementError
+from pyproj_rpc.api_errors import ERRORS_BY_CODE, NOT_MIGRATED, PauseManagementError
+from pyproj_rpc.queries import query
 from pyproj_rpc.rest.auth import (
     INVALID_CLAIMS,
     UNVERIFIED_TOKEN,
@@ -112,6 +113,24 @@ async def _no_database(request: Request, exc: Exception) -> JSONResponse:
     return unavailable("the service is overloaded or its database is unavailable")
 
 
+async def _missing_object(request: Request, exc: Exception) -> JSONResponse:
+    """503 if the database holds no RPC contract (not migrated); else a missing object is
+    a bug, or a database tampered with: 500."""
+    if await _holds_the_contract(request):
+        raise exc  # to UnexpectedErrors: logged, 500
+    logger.error("503 on %s %s: not migrated: %s", request.method, request.url.path, exc)
+    return unavailable("the database is not migrated: run `pyproj-rpc db upgrade`")
+
+
+async def _holds_the_contract(request: Request) -> bool:
+    try:
+        async with request.app.state.pool.connection() as conn, conn.transaction():
+            row = await (await conn.execute(query("rest_health"))).fetchone()
+    except psycopg.Error:
+        return True  # cannot tell: report the original error as it is
+    return bool(row and row[0])
+
+
 async def _keys_unavailable(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("503 on %s %s: JWKS unavailable: %s", request.method, request.url.path, exc)
     return unavailable("the signing keys cannot be fetched; tokens cannot be verified now")
@@ -145,6 +164,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(AuthenticationError, _unauthenticated)
     app.add_exception_handler(psycopg.OperationalError, _no_database)
+    for missing in NOT_MIGRATED:
+        app.add_exception_handler(missing, _missing_object)
     app.add_exception_handler(KeysUnavailable, _keys_unavailable)
     app.add_exception_handler(ServiceUnavailable, _service_unavailable)
     app.add_exception_handler(HTTPException, _http_error)

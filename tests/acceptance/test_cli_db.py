@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,21 +13,10 @@ import pytest
 
 from pyproj_rpc import migrations
 from pyproj_rpc.cli import exit_codes
+from pyproj_rpc.localdb import find_server_binaries
+from pyproj_rpc.localdb.binaries import has_extension
 from pyproj_rpc.localdb.cluster import process_alive
-
-
-def cli(
-    home: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "pyproj_rpc", *args],
-        env={**base, "PYPROJ_RPC_HOME": str(home), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.support import cli
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -87,3 +76,42 @@ def test_an_unreachable_database_is_reported_without_a_traceback(home: Path) -> 
     assert result.returncode == exit_codes.UNAVAILABLE
     assert result.stderr.startswith("error: cannot reach the database")
     assert "Traceback" not in result.stderr
+
+
+def local_port(home: Path) -> int:
+    return int(json.loads(ok(cli(home, "db", "local", "status", "--json")))["port"])
+
+
+def test_a_persistent_local_cluster_comes_back_on_the_same_port(
+    home: Path, shared_tmp: Path
+) -> None:
+    data_dir = str(shared_tmp / "pgdata")
+    ok(cli(home, "db", "local", "start", "--data-dir", data_dir, "--no-pg-cron"))
+    url, port = ok(cli(home, "db", "local", "url")).strip(), local_port(home)
+    ok(cli(home, "db", "local", "stop"))
+    ok(cli(home, "db", "local", "start", "--data-dir", data_dir, "--no-pg-cron"))
+    assert local_port(home) == port
+    assert ok(cli(home, "db", "local", "url")).strip() == url  # a running client's URL
+
+
+def test_a_local_cluster_on_a_port_in_use_says_so(home: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = cli(home, "db", "local", "start", "--port", str(port), "--no-pg-cron")
+    assert result.returncode == exit_codes.FAILURE
+    assert f"port {port} is in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_local_start_preloads_pg_cron_so_schedule_install_works(home: Path) -> None:
+    if not has_extension(find_server_binaries(), "pg_cron"):
+        message = "pg_cron is not installed for this server (CI installs postgresql-<major>-cron)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    assert "pg_cron: preloaded" in ok(cli(home, "db", "local", "start"))
+    ok(cli(home, "db", "upgrade"))
+    installed = ok(cli(home, "schedule", "install"))
+    assert "pyproj-rpc-expire-certifications" in installed

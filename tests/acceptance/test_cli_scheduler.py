@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from pyproj_rpc import scheduler
 from pyproj_rpc.cli import exit_codes, main
 from pyproj_rpc.localdb import LocalCluster
+from pyproj_rpc.localdb.binaries import has_extension
 from pyproj_rpc.provision import bootstrap_and_upgrade
 from tests.conftest import Database
 from tests.support import World, call, eventually
@@ -104,9 +105,7 @@ def cron_cluster(tmp_path: Path) -> Iterator[str]:
             "max_worker_processes": "16",
         }
     )
-    share = cluster.binaries.bindir.parent / "share" / "extension"
-    debian_share = Path(f"/usr/share/postgresql/{cluster.binaries.major_version}/extension")
-    if not any((p / "pg_cron.control").exists() for p in (share, debian_share)):
+    if not has_extension(cluster.binaries, "pg_cron"):
         message = (
             f"pg_cron is not installed for PostgreSQL {cluster.binaries.major_version}"
             " (CI installs postgresql-<major>-cron)"

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pyproj_rpc.cli import exit_codes
 from tests.conftest import Database
+from tests.support import World, cli
 
 
 def test_the_demo_narrates_every_step_and_removes_its_cluster(tmp_path: Path) -> None:
@@ -55,10 +57,10 @@ def test_the_demo_narrates_every_step_and_removes_its_cluster(tmp_path: Path) ->
 
 
 def test_the_demo_runs_again_on_the_same_database(isolated_db: Database, tmp_path: Path) -> None:
-    env = {**os.environ, "PYPROJ_RPC_HOME": str(tmp_path), "DATABASE_URL": isolated_db.url}
+    env = {**os.environ, "PYPROJ_RPC_HOME": str(tmp_path)}
     for _ in range(2):
         result = subprocess.run(
-            [sys.executable, "-m", "pyproj_rpc", "demo"],
+            [sys.executable, "-m", "pyproj_rpc", "demo", "--database-url", isolated_db.url],
             env=env,
             capture_output=True,
             text=True,
@@ -68,3 +70,40 @@ def test_the_demo_runs_again_on_the_same_database(isolated_db: Database, tmp_pat
         assert result.returncode == 0, result.stderr
         assert "pyproj-rpc mentor status " in result.stdout
         assert "delivered 4; the outbox now holds 0 pending" in result.stdout
+
+
+def demo_in(database: Database, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return cli(home, "demo", "--no-relay", *args, env={"DATABASE_URL": database.url})
+
+
+def organizations(database: Database) -> int:
+    with database.connect() as conn:
+        row = conn.execute("select count(*) from mentoring.organizations").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_the_demo_never_writes_to_the_database_url_of_the_environment(
+    isolated_db: Database, tmp_path: Path
+) -> None:
+    result = demo_in(isolated_db, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "$DATABASE_URL is set; the demo does not use it" in result.stdout
+    assert "Stopped and removed the local cluster" in result.stdout
+    assert organizations(isolated_db) == 0
+
+
+def test_the_demo_refuses_a_database_with_other_data_unless_told_yes(
+    isolated_db: Database, tmp_path: Path
+) -> None:
+    with isolated_db.connect() as conn:
+        World(conn).organization()  # someone's real organization
+        conn.commit()
+    refused = demo_in(isolated_db, tmp_path, "--database-url", isolated_db.url)
+    assert refused.returncode == exit_codes.USAGE
+    assert "holds data the demo did not write" in refused.stderr
+    assert "--yes" in refused.stderr
+    assert organizations(isolated_db) == 1
+    accepted = demo_in(isolated_db, tmp_path, "--database-url", isolated_db.url, "--yes")
+    assert accepted.returncode == 0, accepted.stderr
+    assert organizations(isolated_db) == 2

@@ -103,6 +103,15 @@ def test_purge_delivered_removes_only_delivered_rows_past_the_retention(
     assert len(outbox_rows(isolated_db.url)) == 4
 
 
+def test_purge_delivered_without_a_unit_is_refused_and_purges_nothing(
+    isolated_db: Database, backlog: list[int]
+) -> None:
+    result = run(isolated_db, "outbox", "purge-delivered", "--older-than", "7")
+    assert result.exit_code == exit_codes.USAGE
+    assert "needs a unit: 7s, 7m, 7h or 7d?" in result.stderr
+    assert sorted(outbox_rows(isolated_db.url)) == sorted(backlog)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -111,6 +120,8 @@ def test_purge_delivered_removes_only_delivered_rows_past_the_retention(
         (("--webhook-url", "https://x.example", "--webhook-secret", "hunter2"), "whsec_"),
         (("--stdout", "--poll-interval", "soon"), "not a duration"),
         (("--stdout", "--timeout", "10s", "--lease", "5s"), "must exceed the delivery timeout"),
+        (("--stdout", "--schedule", "15"), "needs a unit: 15s, 15m"),
+        (("--stdout", "--once", "--schedule", "15m"), "--once delivers what is due and exits"),
     ],
 )
 def test_relay_usage_errors_exit_2_with_a_reason(

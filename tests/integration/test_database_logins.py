@@ -27,7 +27,7 @@ from pyproj_rpc.models import MentorStatus
 from tests.conftest import Database
 from tests.relay_support import outbox_rows, pause_mentors
 from tests.rest_support import PREFIX, auth_headers, serve
-from tests.support import World
+from tests.support import World, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 API_ENV, RELAY_ENV = "PYPROJ_API_DB_PASSWORD", "PYPROJ_RELAY_DB_PASSWORD"
@@ -377,3 +377,14 @@ def test_the_default_logins_are_pyproj_api_and_pyproj_relay(isolated_db: Databas
         assert role(isolated_db, "pyproj_relay")["of"] == ["mentoring_relay"]  # type: ignore[index]
     finally:
         drop_roles(isolated_db, "pyproj_api", "pyproj_relay")
+
+
+def test_the_relay_login_without_role_gets_a_clear_error_naming_role(
+    logins: Logins, tmp_path: Path
+) -> None:
+    ok(logins.run())
+    result = cli(tmp_path, "outbox", "status", "--database-url", logins.url(logins.relay))
+    assert result.returncode == exit_codes.USAGE, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "not allowed" in result.stderr
+    assert "--role" in result.stderr

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -71,15 +68,6 @@ def test_a_killed_owner_leaves_no_server_and_no_data_behind() -> None:
     owner.wait()
     eventually(lambda: not process_alive(pid), "the reaper to stop the server")
     eventually(lambda: not Path(base_dir).exists(), "the reaper to remove the data dir")
-
-
-@pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    """A temp dir the server user can reach (pytest's tmp_path is private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="pyproj-rpc-test-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_a_persistent_data_dir_keeps_its_data_across_restarts(shared_tmp: Path) -> None:

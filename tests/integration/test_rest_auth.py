@@ -159,6 +159,25 @@ def test_an_expired_token_is_401(client: httpx.Client, scene: tuple[Organization
     assert response.json()["message"] == "JWT expired"
 
 
+@pytest.mark.parametrize(
+    ("claim", "value", "message"),
+    [
+        ("sub", None, "JWT claim 'sub' must be a string, not null"),
+        ("sub", 42, "JWT claim 'sub' must be a string, not a number"),
+        ("exp", "tomorrow", "JWT claim 'exp' must be a number of seconds since the epoch"),
+        ("iat", "now", "JWT claim 'iat' must be a number of seconds since the epoch"),
+    ],
+)
+def test_a_correctly_signed_token_with_a_malformed_claim_says_which_claim(
+    client: httpx.Client, scene: tuple[Organization, Mentor], claim: str, value: Any, message: str
+) -> None:
+    _, mentor = scene
+    token = mint(mentor.identity.claims() | {claim: value})
+    response = status_of(client, mentor, bearer(token))
+    assert_refused(response, "PGRST303")
+    assert response.json()["message"].startswith(message)
+
+
 def test_a_token_signed_with_another_secret_is_401(
     client: httpx.Client, scene: tuple[Organization, Mentor]
 ) -> None:

@@ -30,6 +30,7 @@ from tests.rest_support import (
     key_paths,
     serve,
     snake_keys,
+    token_for,
 )
 from tests.support import Mentor, Organization, World, call, eventually
 
@@ -324,14 +325,16 @@ def test_an_unexpected_database_error_is_a_generic_500_logged_by_the_service(
     with isolated_db.connect() as conn:
         org = World(conn).organization()
         mentor = org.mentor()
-        conn.execute("alter function api.get_current_status(uuid) rename to moved_away")
+        # the contract is there (health says so), one function of it is not: a bug
+        conn.execute("alter function api.get_pause_history(uuid) rename to moved_away")
         conn.commit()
     with (
         caplog.at_level(logging.ERROR, logger="pyproj_rpc.rest"),
         serve(isolated_db.url) as server,
         server.client() as client,
     ):
-        response = client.get(f"{PREFIX}/{mentor.id}/status", headers=auth_headers(org.admin))
+        assert client.get("/healthz").status_code == 200
+        response = client.get(f"{PREFIX}/{mentor.id}/history", headers=auth_headers(org.admin))
     assert response.status_code == 500
     assert response.json() == {
         "code": "internal_error",
@@ -339,9 +342,9 @@ def test_an_unexpected_database_error_is_a_generic_500_logged_by_the_service(
         "details": None,
         "hint": "retry, or report it",
     }
-    assert "get_current_status" not in response.text
+    assert "get_pause_history" not in response.text
     assert any(
-        "get_current_status" in record.getMessage() + str(record.exc_info)
+        "get_pause_history" in record.getMessage() + str(record.exc_info)
         for record in caplog.records
     )
 
@@ -403,3 +406,24 @@ def test_health_is_503_on_a_database_that_is_not_migrated(empty_db: Database) ->
         response = client.get("/healthz")
     assert response.status_code == 503
     assert "migrate" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"{PREFIX}/{uuid.UUID(int=1)}/status"),
+        ("GET", f"{PREFIX}/paused"),
+        ("GET", f"{PREFIX}/transitions"),
+        ("POST", f"{PREFIX}/{uuid.UUID(int=1)}/activate"),
+    ],
+)
+def test_every_endpoint_is_503_not_500_on_a_database_that_is_not_migrated(
+    empty_db: Database, method: str, path: str
+) -> None:
+    headers = {"Authorization": f"Bearer {token_for(Identity.service())}"}
+    with serve(empty_db.url) as server, server.client() as client:
+        response = client.request(method, path, headers=headers, json={"reason": "away"})
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "service_unavailable"
+    assert "not migrated" in response.json()["message"]
+    assert "Retry-After" in response.headers

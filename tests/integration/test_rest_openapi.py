@@ -7,6 +7,7 @@ content type, and a body that matches the documented schema.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -163,3 +164,25 @@ def test_generated_requests_never_fail_and_every_answer_matches_the_document(
     if valid and aim >= 0 and "mentorId" in (case.path_parameters or {}):
         case.path_parameters["mentorId"] = callers["mentors"][aim]  # often a real mentor
     case.call_and_validate(base_url=server.url, headers=headers, checks=CHECKS)
+
+
+def test_docs_work_offline_every_asset_served_by_the_app(server: RestServer) -> None:
+    with server.client() as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        sources = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+        assert sources, page.text
+        assert not [s for s in sources if "://" in s]  # nothing from a CDN
+        assert "url: '/openapi.json'" in page.text
+        kinds: dict[str, str] = {}
+        for source in sources:
+            asset = client.get(source)
+            assert asset.status_code == 200, source
+            kinds[source.rsplit("/", 1)[-1]] = asset.headers["content-type"].split(";")[0]
+        assert client.get("/docs/nonsense.js").status_code == 404
+        assert "SwaggerUIBundle" in client.get("/docs/swagger-ui-bundle.js").text
+    assert kinds == {
+        "swagger-ui-bundle.js": "application/javascript",
+        "swagger-ui.css": "text/css",
+        "favicon-32x32.png": "image/png",
+    }

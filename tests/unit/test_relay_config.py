@@ -24,8 +24,7 @@ SECRET = str(WebhookSecret(b"k" * 32))
         ("24h", 86400.0),
         ("7d", 604800.0),
         ("1h30m", 5400.0),
-        ("2.5", 2.5),
-        (3, 3.0),
+        (3, 3.0),  # from code or a file's number: seconds
     ],
 )
 def test_durations_read_as_people_write_them(text: str | int, seconds: float) -> None:
@@ -35,6 +34,14 @@ def test_durations_read_as_people_write_them(text: str | int, seconds: float) ->
 @pytest.mark.parametrize("text", ["", "5 parsecs", "m5", "-1s", "0s", "1h 30m"])
 def test_a_malformed_or_non_positive_duration_is_refused(text: str) -> None:
     with pytest.raises(ConfigurationError, match=r"duration|positive"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["7", "2.5", "15"])
+def test_a_duration_written_without_a_unit_is_refused_with_the_units_to_choose(
+    text: str,
+) -> None:
+    with pytest.raises(ConfigurationError, match=rf"needs a unit: {text}s, {text}m"):
         parse_duration(text)
 
 
