@@ -87,3 +87,23 @@ def test_an_unreachable_database_is_reported_without_a_traceback(home: Path) -> 
     assert result.returncode == exit_codes.UNAVAILABLE
     assert result.stderr.startswith("error: cannot reach the database")
     assert "Traceback" not in result.stderr
+
+
+def test_db_schema_writes_the_schema_file_and_check_fails_with_a_diff_when_stale(
+    home: Path, tmp_path: Path
+) -> None:
+    schema = tmp_path / "schema.sql"
+    assert "wrote" in ok(cli(home, "db", "schema", "--output", str(schema)))
+    written = schema.read_text()
+    assert "CREATE FUNCTION api.activate_pause(" in written
+    assert "matches the migrations" in ok(cli(home, "db", "schema", "--check", "-o", str(schema)))
+
+    schema.write_text(
+        written.replace("CREATE FUNCTION api.activate_pause(", "CREATE FUNCTION api.x(")
+    )
+    stale = cli(home, "db", "schema", "--check", "--output", str(schema))
+    assert stale.returncode == exit_codes.FAILURE
+    assert "+CREATE FUNCTION api.activate_pause(" in stale.stdout
+    assert "-CREATE FUNCTION api.x(" in stale.stdout
+    assert "pyproj-rpc db schema" in stale.stderr
+    assert schema.read_text() != written  # --check writes nothing
