@@ -10,7 +10,7 @@ import click
 import psycopg
 
 from pyproj_rpc import logins as service_logins
-from pyproj_rpc import migrations
+from pyproj_rpc import migrations, schemafile
 from pyproj_rpc.cli.app import database_url_option
 from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.localdb import LocalCluster, find_server_binaries, registry
@@ -161,6 +161,36 @@ def logins_command(
 def checksum(name: str) -> None:
     """Print the sha256 to record in the revision whose SQL is db/migrations/NAME."""
     click.echo(migrations.SqlRevision(name, sha256="").computed_sha256())
+
+
+@db.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing: print the differences and fail when the file is stale.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write (or check) this file instead of db/schema.sql.",
+)
+def schema(check: bool, output: Path | None) -> None:
+    """Write db/schema.sql: the schema the migrations build, dumped from a throwaway
+    database migrated to head (a local cluster, started and removed here)."""
+    path = output or schemafile.schema_file()
+    current = schemafile.generate()
+    if not check:
+        path.write_text(current)
+        click.echo(f"wrote {path}")
+        return
+    recorded = path.read_text() if path.is_file() else ""
+    if recorded != current:
+        click.echo(schemafile.diff(recorded, current, str(path)), nl=False)
+        raise click.ClickException(
+            f"{path} differs from what the migrations build: run `{schemafile.REGENERATE}`"
+        )
+    click.echo(f"{path}: matches the migrations")
 
 
 @db.group()

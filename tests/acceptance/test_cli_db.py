@@ -115,3 +115,23 @@ def test_local_start_preloads_pg_cron_so_schedule_install_works(home: Path) -> N
     ok(cli(home, "db", "upgrade"))
     installed = ok(cli(home, "schedule", "install"))
     assert "pyproj-rpc-expire-certifications" in installed
+
+
+def test_db_schema_writes_the_schema_file_and_check_fails_with_a_diff_when_stale(
+    home: Path, tmp_path: Path
+) -> None:
+    schema = tmp_path / "schema.sql"
+    assert "wrote" in ok(cli(home, "db", "schema", "--output", str(schema)))
+    written = schema.read_text()
+    assert "CREATE FUNCTION api.activate_pause(" in written
+    assert "matches the migrations" in ok(cli(home, "db", "schema", "--check", "-o", str(schema)))
+
+    schema.write_text(
+        written.replace("CREATE FUNCTION api.activate_pause(", "CREATE FUNCTION api.x(")
+    )
+    stale = cli(home, "db", "schema", "--check", "--output", str(schema))
+    assert stale.returncode == exit_codes.FAILURE
+    assert "+CREATE FUNCTION api.activate_pause(" in stale.stdout
+    assert "-CREATE FUNCTION api.x(" in stale.stdout
+    assert "pyproj-rpc db schema" in stale.stderr
+    assert schema.read_text() != written  # --check writes nothing

@@ -151,3 +151,34 @@ def test_migrations_run_and_work_for_an_owner_who_is_not_a_superuser(
             admin.execute(f"drop owned by {owner} cascade")
         with psycopg.connect(pg_server.socket_url(), autocommit=True) as admin:
             admin.execute(f"drop role {owner}")
+
+
+# -- revision 0008: lint fixes that change no contract ------------------------------------
+
+LINT_CLEAN_FUNCTIONS = ("mentoring.pause_findings(uuid)",)
+
+
+def function_contracts(database: Database) -> list[tuple[object, ...]]:
+    """What a caller or an auditor of these functions relies on, besides the body."""
+    with database.connect() as conn:
+        return conn.execute(
+            "select p.oid::regprocedure::text, pg_get_function_result(p.oid),"
+            " pg_get_userbyid(p.proowner), p.proacl::text[], p.proconfig, p.prosecdef,"
+            " p.provolatile, p.proleakproof, p.proisstrict"
+            " from unnest(%s::text[]) f join pg_proc p on p.oid = to_regprocedure(f)"
+            " order by 1",
+            (list(LINT_CLEAN_FUNCTIONS),),
+        ).fetchall()
+
+
+def test_the_lint_clean_revision_keeps_signatures_owners_grants_and_search_paths(
+    isolated_db: Database,
+) -> None:
+    migrations.downgrade(isolated_db.url, "0008")
+    fixed = function_contracts(isolated_db)
+    with isolated_db.connect() as conn:
+        no_findings = conn.execute("select mentoring.pause_findings(gen_random_uuid())").fetchone()
+    migrations.downgrade(isolated_db.url, "0007")
+    assert len(fixed) == len(LINT_CLEAN_FUNCTIONS)
+    assert function_contracts(isolated_db) == fixed
+    assert no_findings == ([],)
