@@ -1,4 +1,4 @@
--- The schemas api and mentoring at revision 0008, as the migrations build them:
+-- The schemas api and mentoring at revision 0009, as the migrations build them:
 -- every table, function, trigger, policy and grant, in one place.
 -- Generated, do not edit: `pyproj-rpc db schema` writes it from a fresh database migrated to head,
 -- as printed by pg_dump 15; the test suite fails when it is stale.
@@ -861,9 +861,14 @@ CREATE TABLE mentoring.status_events (
     pause_id uuid,
     occurred_at timestamp with time zone DEFAULT now() NOT NULL,
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    prev_hash bytea,
+    hash bytea NOT NULL,
     CONSTRAINT actor_is_a_user_unless_system CHECK (((actor_user_id IS NULL) = (actor_kind = 'system'::mentoring.actor_kind))),
     CONSTRAINT changes_the_status CHECK ((from_status <> to_status)),
+    CONSTRAINT hash_is_sha256 CHECK ((octet_length(hash) = 32)),
     CONSTRAINT only_staff_force_a_pause CHECK (((NOT forced) OR ((to_status = 'paused'::mentoring.mentor_status) AND (actor_kind = ANY (ARRAY['coordinator'::mentoring.actor_kind, 'admin'::mentoring.actor_kind]))))),
+    CONSTRAINT only_the_first_event_has_no_prev_hash CHECK (((prev_hash IS NULL) = (sequence = 1))),
+    CONSTRAINT prev_hash_is_sha256 CHECK ((octet_length(prev_hash) = 32)),
     CONSTRAINT status_events_findings_check CHECK ((jsonb_typeof(findings) = 'array'::text)),
     CONSTRAINT status_events_reason_check CHECK ((char_length(reason) <= 500)),
     CONSTRAINT status_events_sequence_check CHECK ((sequence > 0))
@@ -878,6 +883,18 @@ ALTER TABLE mentoring.status_events OWNER TO postgres;
 COMMENT ON COLUMN mentoring.status_events.database_role IS 'The database role the change ran as: authenticated, service_role, or a DBA''s own role.';
 
 --
+-- Name: COLUMN status_events.prev_hash; Type: COMMENT; Schema: mentoring; Owner: postgres
+--
+
+COMMENT ON COLUMN mentoring.status_events.prev_hash IS 'The hash of the previous event of this mentor; null for the first (sequence 1).';
+
+--
+-- Name: COLUMN status_events.hash; Type: COMMENT; Schema: mentoring; Owner: postgres
+--
+
+COMMENT ON COLUMN mentoring.status_events.hash IS 'SHA-256 of the event, its pause and prev_hash (see mentoring.status_event_hash).';
+
+--
 -- Name: event_json(mentoring.status_events); Type: FUNCTION; Schema: mentoring; Owner: postgres
 --
 
@@ -886,7 +903,7 @@ CREATE FUNCTION mentoring.event_json(event mentoring.status_events) RETURNS json
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-  return to_jsonb(event) - 'id' - 'transaction_id';
+  return to_jsonb(event) - 'id' - 'transaction_id' - 'prev_hash' - 'hash';
 end
 $$;
 
@@ -1057,6 +1074,22 @@ $$;
 ALTER FUNCTION mentoring.is_certified(mentor_id uuid, on_date date) OWNER TO postgres;
 
 --
+-- Name: is_state_machine_writing(); Type: FUNCTION; Schema: mentoring; Owner: postgres
+--
+
+CREATE FUNCTION mentoring.is_state_machine_writing() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return pg_trigger_depth() > 1
+     and coalesce(current_setting('mentoring.audit_writer', true), '') = 'state_machine';
+end
+$$;
+
+ALTER FUNCTION mentoring.is_state_machine_writing() OWNER TO postgres;
+
+--
 -- Name: is_time_zone(text); Type: FUNCTION; Schema: mentoring; Owner: postgres
 --
 
@@ -1222,7 +1255,10 @@ begin
   end if;
 
   -- The writes, in one statement: the pauses left are closed and the pauses taken opened,
-  -- one audit event per change, one outbox row per recipient; and the api's result.
+  -- one audit event per change, chained to the mentor's previous one, one outbox row per
+  -- recipient; and the api's result. Only this statement may write the pauses and the
+  -- events (mentoring.audit_writer, checked by the guards of 03_guards.sql).
+  perform set_config('mentoring.audit_writer', 'state_machine', true);
   with closed as (
     update mentoring.pause_periods p
     set ended_at = ch.changed_at,
@@ -1248,31 +1284,47 @@ begin
     from unnest(changes) ch
     where ch.to_status = 'paused'
     returning *
-  ), events as (
-    insert into mentoring.status_events
-      (mentor_id, sequence, from_status, to_status, reason, actor_user_id, actor_kind,
-       database_role, forced, findings, idempotency_key, pause_id, occurred_at)
-    select ch.mentor_id, ch.sequence, ch.from_status, ch.to_status,
-           nullif(btrim(ch.request ->> 'reason'), ''), ch.actor_user_id, ch.actor_kind,
-           database_role,
-           ch.to_status = 'paused' and jsonb_path_exists(
-             coalesce(findings_by_mentor -> ch.mentor_id::text, '[]'),
-             '$[*] ? (@.blocking == true)'),
-           coalesce(findings_by_mentor -> ch.mentor_id::text, '[]'),
-           (ch.request ->> 'idempotency_key')::uuid,
-           coalesce(ch.opened_pause_id, ch.closed_pause_id), ch.changed_at
-    from unnest(changes) ch
-    returning *
   ), pauses as (
     select * from closed
     union all
     select * from opened
+  ), written as (
+    select ch.mentor_id, ch.sequence, ch.from_status, ch.to_status,
+           nullif(btrim(ch.request ->> 'reason'), '') as reason, ch.actor_user_id,
+           ch.actor_kind, database_role,
+           ch.to_status = 'paused' and jsonb_path_exists(
+             coalesce(findings_by_mentor -> ch.mentor_id::text, '[]'),
+             '$[*] ? (@.blocking == true)') as forced,
+           coalesce(findings_by_mentor -> ch.mentor_id::text, '[]') as findings,
+           (ch.request ->> 'idempotency_key')::uuid as idempotency_key,
+           coalesce(ch.opened_pause_id, ch.closed_pause_id) as pause_id,
+           ch.changed_at as occurred_at,
+           (select previous.hash from mentoring.status_events previous
+            where previous.mentor_id = ch.mentor_id
+              and previous.sequence = ch.sequence - 1) as prev_hash,
+           row(p.*)::mentoring.pause_periods as pause
+    from unnest(changes) ch
+    left join pauses p on p.id = coalesce(ch.opened_pause_id, ch.closed_pause_id)
+  ), events as (
+    insert into mentoring.status_events
+      (mentor_id, sequence, from_status, to_status, reason, actor_user_id, actor_kind,
+       database_role, forced, findings, idempotency_key, pause_id, occurred_at, prev_hash,
+       hash)
+    select w.mentor_id, w.sequence, w.from_status, w.to_status, w.reason, w.actor_user_id,
+           w.actor_kind, w.database_role, w.forced, w.findings, w.idempotency_key,
+           w.pause_id, w.occurred_at, w.prev_hash,
+           mentoring.status_event_hash(w.prev_hash, w.mentor_id, w.sequence, w.from_status,
+             w.to_status, w.reason, w.actor_user_id, w.actor_kind, w.database_role, w.forced,
+             w.findings, w.idempotency_key, w.pause_id, w.occurred_at, w.pause)
+    from written w
+    returning *
   ), sent as (
     insert into mentoring.outbox (event_id, recipient_id, kind, payload)
     select e.id, a.recipient_id, 'status_changed', jsonb_build_object(
       'event_id', e.id,
       'kind', 'status_changed',
       'sequence', e.sequence,
+      'hash', encode(e.hash, 'hex'),
       'mentor', jsonb_build_object(
         'id', m.id, 'display_name', m.display_name, 'organization_id', m.organization_id),
       'recipient_id', a.recipient_id,
@@ -1309,6 +1361,7 @@ begin
           where e.mentor_id = (given ->> 'mentor_id')::uuid),
          (select e.to_status from events e where e.mentor_id = (given ->> 'mentor_id')::uuid)
   into notified, api_result, result_status;
+  perform set_config('mentoring.audit_writer', '', true);
   if notified then
     perform mentoring.wake_relays();
   end if;
@@ -1948,6 +2001,91 @@ $$;
 ALTER FUNCTION mentoring.refuse_audit_change() OWNER TO postgres;
 
 --
+-- Name: refuse_foreign_event(); Type: FUNCTION; Schema: mentoring; Owner: postgres
+--
+
+CREATE FUNCTION mentoring.refuse_foreign_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  if not mentoring.is_state_machine_writing() then
+    perform mentoring.raise_error('forbidden',
+      'status events are written by the state machine alone: change mentors.status instead');
+  end if;
+  return null;
+end
+$$;
+
+ALTER FUNCTION mentoring.refuse_foreign_event() OWNER TO postgres;
+
+--
+-- Name: refuse_pause_removal(); Type: FUNCTION; Schema: mentoring; Owner: postgres
+--
+
+CREATE FUNCTION mentoring.refuse_pause_removal() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform mentoring.raise_error('forbidden',
+    format('pause periods are part of the audit trail: %s is refused', lower(tg_op)));
+  return null;
+end
+$$;
+
+ALTER FUNCTION mentoring.refuse_pause_removal() OWNER TO postgres;
+
+--
+-- Name: refuse_pause_rewrite(); Type: FUNCTION; Schema: mentoring; Owner: postgres
+--
+
+CREATE FUNCTION mentoring.refuse_pause_rewrite() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  state_machine boolean := mentoring.is_state_machine_writing();
+  rewritten record;
+begin
+  select o.id, o.mentor_id, o.ended_at is not null as ended into rewritten
+  from old_pauses o
+  left join new_pauses n on n.id = o.id
+  where not (
+    -- an open pause, its start untouched ...
+    o.ended_at is null
+    and n.id is not null
+    and (n.mentor_id, n.start_date, n.expected_return_date, n.reason, n.started_at,
+         n.started_by, n.started_by_kind, n.forced)
+        is not distinct from
+        (o.mentor_id, o.start_date, o.expected_return_date, o.reason, o.started_at,
+         o.started_by, o.started_by_kind, o.forced)
+    and (
+      -- ... ended by the state machine
+      (state_machine and n.ended_at is not null
+       and n.overdue_notified_at is not distinct from o.overdue_notified_at)
+      -- ... or marked reminded, once, and nothing else
+      or (n.ended_at is null and o.overdue_notified_at is null
+          and n.overdue_notified_at is not null
+          and (n.end_date, n.end_reason, n.ended_by, n.ended_by_kind, n.end_note)
+              is not distinct from (o.end_date, o.end_reason, o.ended_by, o.ended_by_kind,
+                                    o.end_note))))
+  limit 1;
+  if found then
+    perform mentoring.raise_error('forbidden',
+      case when rewritten.ended
+           then 'an ended pause is part of the audit trail and never changes'
+           else 'an open pause changes only through the state machine: change mentors.status'
+      end,
+      jsonb_build_object('mentor_id', rewritten.mentor_id, 'pause_id', rewritten.id));
+  end if;
+  return null;
+end
+$$;
+
+ALTER FUNCTION mentoring.refuse_pause_rewrite() OWNER TO postgres;
+
+--
 -- Name: relay_awake_lock(); Type: FUNCTION; Schema: mentoring; Owner: postgres
 --
 
@@ -2011,10 +2149,13 @@ begin
   for due in
     select p.id as pause_id, p.start_date, p.expected_return_date, p.reason,
            p.started_by, p.started_by_kind, m as mentor,
-           (now() at time zone o.time_zone)::date as today
+           (now() at time zone o.time_zone)::date as today,
+           started.sequence as event_sequence, started.hash as event_hash
     from mentoring.pause_periods p
     join mentoring.mentors m on m.open_pause_id = p.id
     join mentoring.organizations o on o.id = m.organization_id
+    left join mentoring.status_events started
+      on started.mentor_id = m.id and started.sequence = m.status_version
     where p.ended_at is null
       and p.overdue_notified_at is null
       and p.expected_return_date is not null
@@ -2028,6 +2169,8 @@ begin
     select due.pause_id, recipient, 'pause_overdue', jsonb_build_object(
       'kind', 'pause_overdue',
       'pause_id', due.pause_id,
+      'event_sequence', due.event_sequence,
+      'hash', encode(due.event_hash, 'hex'),
       'mentor', jsonb_build_object(
         'id', (due.mentor).id, 'display_name', (due.mentor).display_name,
         'organization_id', (due.mentor).organization_id),
@@ -2204,6 +2347,85 @@ CREATE FUNCTION mentoring.search_path_ends_with_pg_temp(config text[]) RETURNS b
 $_$;
 
 ALTER FUNCTION mentoring.search_path_ends_with_pg_temp(config text[]) OWNER TO postgres;
+
+--
+-- Name: pause_periods; Type: TABLE; Schema: mentoring; Owner: postgres
+--
+
+CREATE TABLE mentoring.pause_periods (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    mentor_id uuid NOT NULL,
+    start_date date NOT NULL,
+    expected_return_date date,
+    reason text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_by uuid,
+    started_by_kind mentoring.actor_kind NOT NULL,
+    forced boolean DEFAULT false NOT NULL,
+    ended_at timestamp with time zone,
+    end_date date,
+    end_reason mentoring.pause_end_reason,
+    ended_by uuid,
+    ended_by_kind mentoring.actor_kind,
+    end_note text,
+    open_id uuid GENERATED ALWAYS AS (
+CASE
+    WHEN (ended_at IS NULL) THEN id
+    ELSE NULL::uuid
+END) STORED,
+    overdue_notified_at timestamp with time zone,
+    CONSTRAINT end_is_all_or_nothing CHECK ((num_nulls(ended_at, end_date, end_reason, ended_by_kind) = ANY (ARRAY[0, 4]))),
+    CONSTRAINT end_note_is_trimmed_and_short CHECK (((end_note = btrim(end_note)) AND ((char_length(end_note) >= 1) AND (char_length(end_note) <= 500)))),
+    CONSTRAINT ender_is_a_user_unless_system CHECK (((ended_by_kind IS NULL) OR ((ended_by IS NULL) = (ended_by_kind = 'system'::mentoring.actor_kind)))),
+    CONSTRAINT ends_after_it_starts CHECK (((ended_at >= started_at) AND (end_date >= start_date))),
+    CONSTRAINT only_staff_force CHECK (((NOT forced) OR (started_by_kind = ANY (ARRAY['coordinator'::mentoring.actor_kind, 'admin'::mentoring.actor_kind])))),
+    CONSTRAINT reason_is_trimmed_and_short CHECK (((reason = btrim(reason)) AND ((char_length(reason) >= 1) AND (char_length(reason) <= 500)))),
+    CONSTRAINT return_is_after_start_and_within_a_year CHECK (((expected_return_date > start_date) AND (expected_return_date <= (start_date + 365)))),
+    CONSTRAINT starter_is_a_user_unless_system CHECK (((started_by IS NULL) = (started_by_kind = 'system'::mentoring.actor_kind)))
+);
+
+ALTER TABLE mentoring.pause_periods OWNER TO postgres;
+
+--
+-- Name: COLUMN pause_periods.overdue_notified_at; Type: COMMENT; Schema: mentoring; Owner: postgres
+--
+
+COMMENT ON COLUMN mentoring.pause_periods.overdue_notified_at IS 'When the coordinators were told the pause is past its expected return (once per pause).';
+
+--
+-- Name: status_event_hash(bytea, uuid, integer, mentoring.mentor_status, mentoring.mentor_status, text, uuid, mentoring.actor_kind, text, boolean, jsonb, uuid, uuid, timestamp with time zone, mentoring.pause_periods); Type: FUNCTION; Schema: mentoring; Owner: postgres
+--
+
+CREATE FUNCTION mentoring.status_event_hash(prev_hash bytea, mentor_id uuid, sequence integer, from_status mentoring.mentor_status, to_status mentoring.mentor_status, reason text, actor_user_id uuid, actor_kind mentoring.actor_kind, database_role text, forced boolean, findings jsonb, idempotency_key uuid, pause_id uuid, occurred_at timestamp with time zone, pause mentoring.pause_periods) RETURNS bytea
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return sha256(convert_to(jsonb_build_array(
+    'pyproj-rpc/status_event/v1',
+    encode(prev_hash, 'hex'),
+    mentor_id, sequence, from_status, to_status, reason, actor_user_id, actor_kind,
+    database_role, forced, findings, idempotency_key, pause_id,
+    to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    case when to_status = 'paused' then jsonb_build_array(
+      pause.start_date, pause.expected_return_date, pause.reason,
+      to_char(pause.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+      pause.started_by, pause.started_by_kind, pause.forced) end,
+    case when from_status = 'paused' then jsonb_build_array(
+      to_char(pause.ended_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+      pause.end_date, pause.end_reason, pause.ended_by, pause.ended_by_kind,
+      pause.end_note) end
+  )::text, 'UTF8'));
+end
+$$;
+
+ALTER FUNCTION mentoring.status_event_hash(prev_hash bytea, mentor_id uuid, sequence integer, from_status mentoring.mentor_status, to_status mentoring.mentor_status, reason text, actor_user_id uuid, actor_kind mentoring.actor_kind, database_role text, forced boolean, findings jsonb, idempotency_key uuid, pause_id uuid, occurred_at timestamp with time zone, pause mentoring.pause_periods) OWNER TO postgres;
+
+--
+-- Name: FUNCTION status_event_hash(prev_hash bytea, mentor_id uuid, sequence integer, from_status mentoring.mentor_status, to_status mentoring.mentor_status, reason text, actor_user_id uuid, actor_kind mentoring.actor_kind, database_role text, forced boolean, findings jsonb, idempotency_key uuid, pause_id uuid, occurred_at timestamp with time zone, pause mentoring.pause_periods); Type: COMMENT; Schema: mentoring; Owner: postgres
+--
+
+COMMENT ON FUNCTION mentoring.status_event_hash(prev_hash bytea, mentor_id uuid, sequence integer, from_status mentoring.mentor_status, to_status mentoring.mentor_status, reason text, actor_user_id uuid, actor_kind mentoring.actor_kind, database_role text, forced boolean, findings jsonb, idempotency_key uuid, pause_id uuid, occurred_at timestamp with time zone, pause mentoring.pause_periods) IS 'The hash of a status event: encoding in db/migrations/0009_audit_chain/up/01_hash_chain.sql.';
 
 --
 -- Name: status_facts(uuid); Type: FUNCTION; Schema: mentoring; Owner: postgres
@@ -2501,50 +2723,6 @@ ALTER TABLE mentoring.outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
-
---
--- Name: pause_periods; Type: TABLE; Schema: mentoring; Owner: postgres
---
-
-CREATE TABLE mentoring.pause_periods (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    mentor_id uuid NOT NULL,
-    start_date date NOT NULL,
-    expected_return_date date,
-    reason text NOT NULL,
-    started_at timestamp with time zone DEFAULT now() NOT NULL,
-    started_by uuid,
-    started_by_kind mentoring.actor_kind NOT NULL,
-    forced boolean DEFAULT false NOT NULL,
-    ended_at timestamp with time zone,
-    end_date date,
-    end_reason mentoring.pause_end_reason,
-    ended_by uuid,
-    ended_by_kind mentoring.actor_kind,
-    end_note text,
-    open_id uuid GENERATED ALWAYS AS (
-CASE
-    WHEN (ended_at IS NULL) THEN id
-    ELSE NULL::uuid
-END) STORED,
-    overdue_notified_at timestamp with time zone,
-    CONSTRAINT end_is_all_or_nothing CHECK ((num_nulls(ended_at, end_date, end_reason, ended_by_kind) = ANY (ARRAY[0, 4]))),
-    CONSTRAINT end_note_is_trimmed_and_short CHECK (((end_note = btrim(end_note)) AND ((char_length(end_note) >= 1) AND (char_length(end_note) <= 500)))),
-    CONSTRAINT ender_is_a_user_unless_system CHECK (((ended_by_kind IS NULL) OR ((ended_by IS NULL) = (ended_by_kind = 'system'::mentoring.actor_kind)))),
-    CONSTRAINT ends_after_it_starts CHECK (((ended_at >= started_at) AND (end_date >= start_date))),
-    CONSTRAINT only_staff_force CHECK (((NOT forced) OR (started_by_kind = ANY (ARRAY['coordinator'::mentoring.actor_kind, 'admin'::mentoring.actor_kind])))),
-    CONSTRAINT reason_is_trimmed_and_short CHECK (((reason = btrim(reason)) AND ((char_length(reason) >= 1) AND (char_length(reason) <= 500)))),
-    CONSTRAINT return_is_after_start_and_within_a_year CHECK (((expected_return_date > start_date) AND (expected_return_date <= (start_date + 365)))),
-    CONSTRAINT starter_is_a_user_unless_system CHECK (((started_by IS NULL) = (started_by_kind = 'system'::mentoring.actor_kind)))
-);
-
-ALTER TABLE mentoring.pause_periods OWNER TO postgres;
-
---
--- Name: COLUMN pause_periods.overdue_notified_at; Type: COMMENT; Schema: mentoring; Owner: postgres
---
-
-COMMENT ON COLUMN mentoring.pause_periods.overdue_notified_at IS 'When the coordinators were told the pause is past its expected return (once per pause).';
 
 --
 -- Name: pause_preconditions; Type: TABLE; Schema: mentoring; Owner: postgres
@@ -2860,6 +3038,12 @@ CREATE TRIGGER apply_transitions AFTER UPDATE ON mentoring.mentors REFERENCING O
 CREATE TRIGGER certification_changes_wait_for_transitions BEFORE INSERT OR DELETE OR UPDATE ON mentoring.certifications FOR EACH ROW EXECUTE FUNCTION mentoring.certifications_lock_mentor();
 
 --
+-- Name: pause_periods changed_by_the_state_machine_only; Type: TRIGGER; Schema: mentoring; Owner: postgres
+--
+
+CREATE TRIGGER changed_by_the_state_machine_only AFTER UPDATE ON mentoring.pause_periods REFERENCING OLD TABLE AS old_pauses NEW TABLE AS new_pauses FOR EACH STATEMENT EXECUTE FUNCTION mentoring.refuse_pause_rewrite();
+
+--
 -- Name: mentors compute_certified_through; Type: TRIGGER; Schema: mentoring; Owner: postgres
 --
 
@@ -2870,6 +3054,18 @@ CREATE TRIGGER compute_certified_through BEFORE INSERT OR UPDATE OF organization
 --
 
 CREATE CONSTRAINT TRIGGER keys_hold_their_result AFTER INSERT ON mentoring.idempotency_keys DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION mentoring.idempotency_keys_hold_a_result();
+
+--
+-- Name: pause_periods never_deleted; Type: TRIGGER; Schema: mentoring; Owner: postgres
+--
+
+CREATE TRIGGER never_deleted BEFORE DELETE ON mentoring.pause_periods FOR EACH ROW EXECUTE FUNCTION mentoring.refuse_pause_removal();
+
+--
+-- Name: pause_periods never_truncated; Type: TRIGGER; Schema: mentoring; Owner: postgres
+--
+
+CREATE TRIGGER never_truncated BEFORE TRUNCATE ON mentoring.pause_periods FOR EACH STATEMENT EXECUTE FUNCTION mentoring.refuse_pause_removal();
 
 --
 -- Name: mentors new_active_mentor_is_certified; Type: TRIGGER; Schema: mentoring; Owner: postgres
@@ -2906,6 +3102,12 @@ CREATE TRIGGER refresh_mentors_certified_through AFTER INSERT OR DELETE OR UPDAT
 --
 
 CREATE TRIGGER state_machine BEFORE UPDATE ON mentoring.mentors FOR EACH ROW EXECUTE FUNCTION mentoring.mentors_before_update();
+
+--
+-- Name: status_events state_machine_inserts_only; Type: TRIGGER; Schema: mentoring; Owner: postgres
+--
+
+CREATE TRIGGER state_machine_inserts_only BEFORE INSERT ON mentoring.status_events FOR EACH STATEMENT EXECUTE FUNCTION mentoring.refuse_foreign_event();
 
 --
 -- Name: pause_preconditions validate_check_function; Type: TRIGGER; Schema: mentoring; Owner: postgres
@@ -3413,6 +3615,12 @@ GRANT ALL ON FUNCTION mentoring.is_certified(mentor_id uuid, on_date date) TO au
 GRANT ALL ON FUNCTION mentoring.is_certified(mentor_id uuid, on_date date) TO service_role;
 
 --
+-- Name: FUNCTION is_state_machine_writing(); Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION mentoring.is_state_machine_writing() FROM PUBLIC;
+
+--
 -- Name: FUNCTION is_time_zone(name text); Type: ACL; Schema: mentoring; Owner: postgres
 --
 
@@ -3611,6 +3819,24 @@ GRANT ALL ON FUNCTION mentoring.refusal(mentor_id uuid, from_status mentoring.me
 REVOKE ALL ON FUNCTION mentoring.refuse_audit_change() FROM PUBLIC;
 
 --
+-- Name: FUNCTION refuse_foreign_event(); Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION mentoring.refuse_foreign_event() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse_pause_removal(); Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION mentoring.refuse_pause_removal() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse_pause_rewrite(); Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION mentoring.refuse_pause_rewrite() FROM PUBLIC;
+
+--
 -- Name: FUNCTION relay_awake_lock(); Type: ACL; Schema: mentoring; Owner: postgres
 --
 
@@ -3669,6 +3895,19 @@ GRANT ALL ON FUNCTION mentoring.resolve_actor(mentor mentoring.mentors, OUT kind
 --
 
 REVOKE ALL ON FUNCTION mentoring.search_path_ends_with_pg_temp(config text[]) FROM PUBLIC;
+
+--
+-- Name: TABLE pause_periods; Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+GRANT SELECT ON TABLE mentoring.pause_periods TO authenticated;
+GRANT SELECT ON TABLE mentoring.pause_periods TO service_role;
+
+--
+-- Name: FUNCTION status_event_hash(prev_hash bytea, mentor_id uuid, sequence integer, from_status mentoring.mentor_status, to_status mentoring.mentor_status, reason text, actor_user_id uuid, actor_kind mentoring.actor_kind, database_role text, forced boolean, findings jsonb, idempotency_key uuid, pause_id uuid, occurred_at timestamp with time zone, pause mentoring.pause_periods); Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION mentoring.status_event_hash(prev_hash bytea, mentor_id uuid, sequence integer, from_status mentoring.mentor_status, to_status mentoring.mentor_status, reason text, actor_user_id uuid, actor_kind mentoring.actor_kind, database_role text, forced boolean, findings jsonb, idempotency_key uuid, pause_id uuid, occurred_at timestamp with time zone, pause mentoring.pause_periods) FROM PUBLIC;
 
 --
 -- Name: FUNCTION status_facts(mentor_id uuid, OUT caller_kind mentoring.actor_kind, OUT caller_user_id uuid, OUT today date, OUT coverage daterange, OUT open_pause jsonb); Type: ACL; Schema: mentoring; Owner: postgres
@@ -3755,10 +3994,3 @@ GRANT SELECT ON TABLE mentoring.organization_staff TO service_role;
 
 GRANT SELECT ON TABLE mentoring.organizations TO authenticated;
 GRANT SELECT ON TABLE mentoring.organizations TO service_role;
-
---
--- Name: TABLE pause_periods; Type: ACL; Schema: mentoring; Owner: postgres
---
-
-GRANT SELECT ON TABLE mentoring.pause_periods TO authenticated;
-GRANT SELECT ON TABLE mentoring.pause_periods TO service_role;

@@ -46,6 +46,18 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def behind_the_state_machine(
+    conn: psycopg.Connection[Any], statement: Any, params: Any = None
+) -> None:
+    """Run ``statement`` with every trigger off, as only a superuser can: for a test that
+    pretends time passed (a pause that started days ago). The audit chain notices."""
+    conn.execute("set local session_replication_role = replica")
+    try:
+        conn.execute(statement, params)
+    finally:
+        conn.execute("set local session_replication_role = origin")
+
+
 def call(conn: psycopg.Connection[Any], identity: Identity, function: str, **kwargs: Any) -> Any:
     """Call ``api.<function>`` as ``identity``; unnamed arguments take their defaults."""
     arguments = {name: kwargs.pop(name, None) for name in ARGUMENTS[function]}

@@ -76,12 +76,19 @@ select md5('p' || r.n)::uuid, r.id, current_date, 'benchmark',
        md5('c' || r.coordinator)::uuid, 'coordinator'
 from bench_roster r where r.paused;
 
+-- each the first of its mentor's chain (mentoring.status_event_hash, revision 0009)
 insert into mentoring.status_events
   (mentor_id, sequence, from_status, to_status, reason, actor_user_id, actor_kind,
-   database_role, pause_id)
+   database_role, pause_id, occurred_at, hash)
 select r.id, 1, 'active', 'paused', 'benchmark', md5('c' || r.coordinator)::uuid,
-       'coordinator', 'authenticated', md5('p' || r.n)::uuid
-from bench_roster r where r.paused;
+       'coordinator', 'authenticated', p.id, m.status_changed_at,
+       mentoring.status_event_hash(null, r.id, 1, 'active', 'paused', 'benchmark',
+         md5('c' || r.coordinator)::uuid, 'coordinator', 'authenticated', false, '[]', null,
+         p.id, m.status_changed_at, p)
+from bench_roster r
+join mentoring.mentors m on m.id = r.id
+join mentoring.pause_periods p on p.id = md5('p' || r.n)::uuid
+where r.paused;
 
 drop table bench_roster;
 set session_replication_role = origin;

@@ -110,15 +110,29 @@ with lapsed as (
       end_note = 'certification lapsed'
   from expired e
   where p.id = e.closed_pause_id
-  returning p.id, p.expected_return_date
+  returning p.*
+), written as (
+  select e.id as mentor_id, e.status_version as sequence, e.from_status,
+         'expired_cert'::mentoring.mentor_status as to_status,
+         'certification lapsed' as reason, mentoring.request_role() as database_role,
+         e.closed_pause_id as pause_id, e.status_changed_at as occurred_at,
+         (select previous.hash from mentoring.status_events previous
+          where previous.mentor_id = e.id
+            and previous.sequence = e.status_version - 1) as prev_hash,
+         row(p.*)::mentoring.pause_periods as pause
+  from expired e
+  left join closed p on p.id = e.closed_pause_id
 ), events as (
   insert into mentoring.status_events
     (mentor_id, sequence, from_status, to_status, reason, actor_user_id, actor_kind,
-     database_role, forced, findings, idempotency_key, pause_id, occurred_at)
-  select e.id, e.status_version, e.from_status, 'expired_cert', 'certification lapsed',
-         null, 'system', mentoring.request_role(), false, '[]', null, e.closed_pause_id,
-         e.status_changed_at
-  from expired e
+     database_role, forced, findings, idempotency_key, pause_id, occurred_at, prev_hash,
+     hash)
+  select w.mentor_id, w.sequence, w.from_status, w.to_status, w.reason, null, 'system',
+         w.database_role, false, '[]', null, w.pause_id, w.occurred_at, w.prev_hash,
+         mentoring.status_event_hash(w.prev_hash, w.mentor_id, w.sequence, w.from_status,
+           w.to_status, w.reason, null, 'system', w.database_role, false, '[]', null,
+           w.pause_id, w.occurred_at, w.pause)
+  from written w
   returning *
 ), sent as (
   insert into mentoring.outbox (event_id, recipient_id, kind, payload)
@@ -126,6 +140,7 @@ with lapsed as (
     'event_id', ev.id,
     'kind', 'status_changed',
     'sequence', ev.sequence,
+    'hash', encode(ev.hash, 'hex'),
     'mentor', jsonb_build_object(
       'id', e.id, 'display_name', e.display_name, 'organization_id', e.organization_id),
     'recipient_id', c.coordinator_id,

@@ -19,6 +19,7 @@ main.lazy_commands.update(
         "schedule": "pyproj_rpc.cli.scheduler:schedule",
         "relay": "pyproj_rpc.cli.relay:relay",
         "outbox": "pyproj_rpc.cli.outbox:outbox",
+        "audit": "pyproj_rpc.cli.audit:audit",
     }
 )
 

@@ -8,8 +8,9 @@ The envelope follows the Standard Webhooks payload structure::
 
 ``id`` is the ``webhook-id`` header (stable across retries), ``timestamp`` when the change
 was written, and ``data`` the outbox payload unchanged: event_id, kind, sequence (per
-mentor, for ordering), mentor {id, display_name, organization_id}, recipient_id,
-from_status, to_status, reason, actor, occurred_at, expected_return_date, forced, findings.
+mentor, for ordering), hash (the event's link in its mentor's audit chain, hex SHA-256),
+mentor {id, display_name, organization_id}, recipient_id, from_status, to_status, reason,
+actor, occurred_at, expected_return_date, forced, findings.
 The body is the same bytes on every attempt.
 """
 

@@ -19,7 +19,7 @@ from pyproj_rpc.localdb import LocalCluster
 from pyproj_rpc.localdb.binaries import has_extension
 from pyproj_rpc.provision import bootstrap_and_upgrade
 from tests.conftest import Database
-from tests.support import World, call, eventually
+from tests.support import World, behind_the_state_machine, call, eventually
 
 
 def run(*args: str) -> Result:
@@ -45,9 +45,10 @@ def backlog(isolated_db: Database) -> Database:
             reason="leave",
             expected_return_date=today + timedelta(days=1),
         )
-        conn.execute(
+        behind_the_state_machine(
+            conn,
             "update mentoring.pause_periods set start_date = start_date - 4,"
-            " expected_return_date = expected_return_date - 4"
+            " expected_return_date = expected_return_date - 4",
         )
         conn.commit()
     return isolated_db

@@ -101,7 +101,8 @@ def expiry_writes(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
                    (p.ended_at = e.occurred_at) as pause_ended_at_the_change,
                    (select jsonb_agg(jsonb_build_object('recipient', o.recipient_id,
                              'kind', o.kind,
-                             'payload', o.payload - 'event_id' - 'occurred_at',
+                             'payload', o.payload - 'event_id' - 'occurred_at' - 'hash',
+                             'carries_its_hash', o.payload ->> 'hash' = encode(e.hash, 'hex'),
                              'names_its_event', (o.payload ->> 'event_id')::bigint = e.id)
                            order by o.recipient_id)
                     from mentoring.outbox o where o.event_id = e.id) as outbox

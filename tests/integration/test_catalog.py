@@ -120,6 +120,13 @@ def test_trigger_and_notification_functions_are_for_the_owner_alone(
         "mentoring.mentors_apply_transitions()",
         "mentoring.wake_relays()",
         "mentoring.notification_recipients(mentoring.mentors,uuid)",
+        "mentoring.is_state_machine_writing()",
+        "mentoring.refuse_foreign_event()",
+        "mentoring.refuse_pause_removal()",
+        "mentoring.refuse_pause_rewrite()",
+        "mentoring.status_event_hash(bytea,uuid,integer,mentoring.mentor_status,"
+        "mentoring.mentor_status,text,uuid,mentoring.actor_kind,text,boolean,jsonb,uuid,uuid,"
+        "timestamp with time zone,mentoring.pause_periods)",
     ]
     for function in owner_only:
         for role in ("authenticated", "service_role"):

@@ -37,6 +37,7 @@ def test_every_assigned_coordinator_but_the_actor_is_notified_with_the_full_payl
         "event_id": world.event_id(result),
         "kind": "status_changed",
         "sequence": 1,
+        "hash": world.events(mentor)[0]["hash"].hex(),
         "mentor": {"id": str(mentor.id), "display_name": "Ada", "organization_id": str(org.id)},
         "recipient_id": str(rows[0]["recipient_id"]),
         "from_status": "active",

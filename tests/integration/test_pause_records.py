@@ -159,18 +159,29 @@ def test_an_open_pause_on_an_active_mentor_is_refused_at_commit(isolated_db: Dat
     assert "open_pause_is_the_mentors" in message
 
 
-def test_closing_the_pause_of_a_paused_mentor_behind_its_back_is_refused_at_commit(
+CLOSE_BEHIND_ITS_BACK = (
+    "update mentoring.pause_periods set ended_at = clock_timestamp(), end_date = current_date,"
+    " end_reason = 'lifted', ended_by_kind = 'system' where mentor_id = %s"
+)
+
+
+def test_closing_the_pause_of_a_paused_mentor_behind_its_back_is_refused(world: World) -> None:
+    mentor = world.organization().mentor(status="paused")
+    with refused("forbidden") as errors:
+        world.execute(CLOSE_BEHIND_ITS_BACK, (mentor.id,))
+    assert "only through the state machine" in errors[0].message
+
+
+def test_closing_it_with_the_guard_disabled_is_still_refused_at_commit(
     isolated_db: Database,
 ) -> None:
     with isolated_db.connect() as conn:
         mentor = World(conn).organization().mentor(status="paused")
         conn.commit()
-        message = commit_fails(
-            conn,
-            "update mentoring.pause_periods set ended_at = now(), end_date = current_date,"
-            " end_reason = 'lifted', ended_by_kind = 'system' where mentor_id = %s",
-            mentor.id,
+        conn.execute(
+            "alter table mentoring.pause_periods disable trigger changed_by_the_state_machine_only"
         )
+        message = commit_fails(conn, CLOSE_BEHIND_ITS_BACK, mentor.id)
     assert "open_pause_is_open_and_own" in message
 
 

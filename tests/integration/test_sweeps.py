@@ -13,7 +13,14 @@ from pyproj_rpc.api_errors import Forbidden, TransitionNotAllowed, Unauthenticat
 from pyproj_rpc.identity import Identity, postgrest_request
 from pyproj_rpc.rpc import call as rpc_call
 from tests.conftest import Database
-from tests.support import Mentor, World, call, in_background, wait_until_blocked
+from tests.support import (
+    Mentor,
+    World,
+    behind_the_state_machine,
+    call,
+    in_background,
+    wait_until_blocked,
+)
 
 SERVICE = Identity.service()
 
@@ -284,7 +291,8 @@ def overdue_pause(world: World, days_overdue: int) -> tuple[Mentor, Identity]:
         expected_return_date=today + timedelta(days=10),
     )
     # Time passes: the pause started earlier than it did.
-    world.execute(
+    behind_the_state_machine(
+        world.conn,
         "update mentoring.pause_periods set start_date = start_date - %s,"
         " expected_return_date = expected_return_date - %s where mentor_id = %s",
         (10 + days_overdue, 10 + days_overdue, mentor.id),
@@ -306,6 +314,8 @@ def test_an_overdue_pause_is_announced_once_to_the_coordinators(world: World) ->
     assert reminder["recipient_id"] == coordinator.user_id
     payload = reminder["payload"]
     assert "sequence" not in payload  # that orders status changes only
+    [started] = world.events(mentor)
+    assert (payload["event_sequence"], payload["hash"]) == (1, started["hash"].hex())
     assert (payload["kind"], payload["mentor"]["id"], payload["days_overdue"]) == (
         "pause_overdue",
         str(mentor.id),

@@ -26,7 +26,7 @@ from pyproj_rpc import rpc
 from pyproj_rpc.api_errors import PauseManagementError
 from pyproj_rpc.identity import Identity, postgrest_request
 from tests.conftest import Database
-from tests.support import ARGUMENTS, Mentor, World
+from tests.support import ARGUMENTS, Mentor, World, behind_the_state_machine
 
 SHADOW_EVERYTHING = (Path(__file__).parent / "sql" / "shadow_everything.sql").read_text()
 RELAY_LOGIN = "pyproj_test_relay_login"
@@ -82,7 +82,8 @@ def scene(database: Database) -> Iterator[Scene]:
                 "idempotency_key": None,
             },
         )
-        conn.execute(
+        behind_the_state_machine(
+            conn,
             "update mentoring.pause_periods"
             " set start_date = start_date - 20, expected_return_date = start_date - 10"
             " where mentor_id = %s",

@@ -8,9 +8,10 @@ import psycopg
 import pytest
 from alembic.script import ScriptDirectory
 
-from pyproj_rpc import migrations
-from pyproj_rpc.errors import LandedMigrationChanged
+from pyproj_rpc import audit, migrations
+from pyproj_rpc.errors import LandedMigrationChanged, MigrationError
 from pyproj_rpc.localdb import ConnectionInfo, LocalCluster
+from tests.audit_support import build_history
 from tests.conftest import Database
 from tests.support import World, call
 
@@ -182,3 +183,46 @@ def test_the_lint_clean_revision_keeps_signatures_owners_grants_and_search_paths
     assert len(fixed) == len(LINT_CLEAN_FUNCTIONS)
     assert function_contracts(isolated_db) == fixed
     assert no_findings == ([],)
+
+
+# -- revision 0009: the audit chain -------------------------------------------------------
+
+
+def event_hashes(database: Database) -> list[tuple[object, ...]]:
+    with database.connect() as conn:
+        return conn.execute(
+            "select id, prev_hash, hash from mentoring.status_events order by id"
+        ).fetchall()
+
+
+def test_existing_events_are_chained_exactly_as_the_state_machine_chains_new_ones(
+    isolated_db: Database,
+) -> None:
+    build_history(isolated_db)
+    written = event_hashes(isolated_db)
+    migrations.downgrade(isolated_db.url, "0008")
+    with isolated_db.connect() as conn:
+        columns = conn.execute(
+            "select count(*) from information_schema.columns where table_schema = 'mentoring'"
+            " and table_name = 'status_events' and column_name in ('hash', 'prev_hash')"
+        ).fetchone()
+    assert columns == (0,)
+    migrations.upgrade(isolated_db.url)
+    assert event_hashes(isolated_db) == written
+    with isolated_db.connect(autocommit=True) as conn:
+        assert audit.verify(conn).problems == ()
+
+
+def test_a_trail_with_missing_events_is_not_chained_over(isolated_db: Database) -> None:
+    history = build_history(isolated_db)
+    migrations.downgrade(isolated_db.url, "0008")
+    with isolated_db.connect() as conn:
+        conn.execute("set local session_replication_role = replica")
+        conn.execute(
+            "delete from mentoring.status_events where mentor_id = %s and sequence = 2",
+            (history.paused.id,),
+        )
+        conn.commit()
+    with pytest.raises(MigrationError, match="not numbered 1, 2, 3"):
+        migrations.upgrade(isolated_db.url)
+    assert migrations.current(isolated_db.url).strip() == "0008"
