@@ -47,6 +47,16 @@ def test_a_claim_takes_due_rows_oldest_first_under_a_lease_and_counts_an_attempt
     assert all(r["attempts"] == 1 and r["leased_until"] is not None for r in claimed)
 
 
+def test_a_claim_takes_at_most_its_batch_whatever_plan_its_update_gets(world: World) -> None:
+    notifications(world, 3)
+    # A plan that rescans the rows to claim for each row it updates (a nested loop semi
+    # join): each rescan took the next rows past the ones already updated.
+    for setting in ("enable_hashjoin", "enable_material", "enable_hashagg", "enable_sort"):
+        world.execute(f"set local {setting} = off")
+    world.execute("discard plans")  # the function's cached plan, made with the defaults
+    assert len(claim(world.conn, batch=2)) == 2
+
+
 def test_a_leased_row_is_not_claimed_again_until_its_lease_runs_out(world: World) -> None:
     [only] = notifications(world, 1)
     assert len(claim(world.conn)) == 1
