@@ -25,7 +25,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from pyproj_rpc.api_errors import InvalidInput, from_database_error
+from pyproj_rpc.api_errors import InvalidInput, from_database_error, from_unencodable_text
 from pyproj_rpc.calls import storable_text
 from pyproj_rpc.errors import PyprojRpcError
 from pyproj_rpc.queries import query
@@ -276,6 +276,8 @@ def database_errors() -> Iterator[None]:
         if mapped is None:
             raise
         raise mapped from exc
+    except UnicodeEncodeError as exc:  # a lone surrogate psycopg cannot send
+        raise RosterError("invalid_input", from_unencodable_text(exc).message) from exc
 
 
 # -- the roster -------------------------------------------------------------------------
@@ -344,7 +346,7 @@ class Roster:
 
     def organization(self, ref: str) -> Organization:
         """An organization by id, or by its exact name (which must be unique)."""
-        text = ref.strip()
+        text = storable(ref.strip(), "organization")
         try:
             by_id = self._row("roster_organization_by_id", {"id": UUID(text)})
         except ValueError:
@@ -533,7 +535,7 @@ class Roster:
 
     def find_mentor(self, org: Organization, ref: str) -> Mentor:
         """A mentor of ``org`` by mentor id, by their user's email, or by display name."""
-        text = ref.strip()
+        text = storable(ref.strip(), "mentor")
         if "@" in text:
             user_id, _ = self.user(UserRef(email=clean_email(text, "mentor")))
             row = self._row("roster_mentor_by_user", {"user_id": user_id})
@@ -872,12 +874,13 @@ class Roster:
 
     def listing(self, org_ref: str | None = None) -> dict[str, Any]:
         """Every organization (or one) with its staff, mentors, coordinators, certifications."""
-        org_id = self.organization(org_ref).id if org_ref else None
-        orgs = self._rows("roster_list_organizations", {"organization_id": org_id})
-        ids = [o["id"] for o in orgs]
-        staff = self._rows("roster_list_staff", {"organization_ids": ids})
-        mentors = self._rows("roster_list_mentors", {"organization_ids": ids})
-        certifications = self._rows("roster_list_certifications", {"organization_ids": ids})
+        with database_errors():
+            org_id = self.organization(org_ref).id if org_ref else None
+            orgs = self._rows("roster_list_organizations", {"organization_id": org_id})
+            ids = [o["id"] for o in orgs]
+            staff = self._rows("roster_list_staff", {"organization_ids": ids})
+            mentors = self._rows("roster_list_mentors", {"organization_ids": ids})
+            certifications = self._rows("roster_list_certifications", {"organization_ids": ids})
         result = []
         for org in orgs:
             org_mentors = []

@@ -343,3 +343,29 @@ def test_a_token_request_that_cannot_be_honoured_exits_2_with_a_reason(
     assert message in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["org", "create", b"caf\xe9"],
+        ["staff", "add", b"caf\xe9", "--role", "admin", "--email", "a@b.example"],
+        ["list", "--org", b"caf\xe9"],
+    ],
+)
+def test_text_postgresql_cannot_hold_exits_2_without_a_traceback(
+    isolated_db: Database, args: list[str | bytes]
+) -> None:
+    argv: list[str | bytes] = [sys.executable, "-m", "pyproj_rpc", "roster", *args]
+    result = subprocess.run(
+        [*argv, "--database-url", isolated_db.url],
+        capture_output=True,
+        env=os.environ | {"LC_ALL": "C.UTF-8", "PYTHONUTF8": "1"},
+        timeout=60,
+        check=False,
+    )
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == exit_codes.USAGE, stderr
+    assert stderr.startswith("error: invalid_input: "), stderr
+    assert "lone surrogate" in stderr
+    assert listing(isolated_db) == {"organizations": []}
