@@ -10,10 +10,11 @@ notifications (:func:`deliver_through_relay`).
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,9 @@ from pyproj_rpc.relay import FunctionSink, OutboxMessage, Relay, RelayConfig
 from pyproj_rpc.relay.store import OutboxStats
 from pyproj_rpc.seed import Seeder
 from pyproj_rpc.text import format_table
+
+SECRET_ENV = ("PYPROJ_JWT_SECRET", "SUPABASE_JWT_SECRET")
+API_PREFIX = "/api/v1/pause-management"
 
 Say = Callable[[str], None]
 
@@ -252,7 +256,8 @@ def deliver_through_relay(url: str, cast: Cast, say: Say) -> int:
 
 
 def explore_commands(cast: Cast) -> list[str]:
-    """Commands to look further, acting as the demo's people."""
+    """Commands to look further, acting as the demo's people: the CLI, then the REST API
+    with a development token per person (labelled with their names)."""
     casey, ada = cast.casey.user_id, cast.mentor("Ada")
     return [
         f"pyproj-rpc mentor status {ada} --as {casey}",
@@ -263,4 +268,42 @@ def explore_commands(cast: Cast) -> list[str]:
         "pyproj-rpc transitions --format mermaid",
         "pyproj-rpc outbox status",
         "pyproj-rpc outbox list --state all",
+        "pyproj-rpc roster list   # the organization, its staff, mentors and certifications",
+        *api_commands(cast),
     ]
+
+
+def api_commands(cast: Cast, port: int = 8000) -> list[str]:
+    """The REST API as the demo's people: a token each, then curl calls with real ids."""
+    secret_set = any(os.environ.get(name) for name in SECRET_ENV)
+    base = f"http://127.0.0.1:{port}{API_PREFIX}"
+    back = date.today() + timedelta(days=14)
+    people = [
+        ("ALEX", cast.admin, "Alex, admin"),
+        ("CASEY", cast.casey, "Casey, coordinator of Ada, Ben and Dan"),
+        ("JORDAN", cast.jordan, "Jordan, coordinator of Ben and Chloe"),
+        ("ADA", cast.person("Ada"), "Ada, mentor"),
+    ]
+    lines = ["# The REST API, as the demo's people (api and token share the secret):"]
+    if not secret_set:
+        lines.append(f"export PYPROJ_JWT_SECRET='dev-only-{secrets.token_hex(16)}'")
+    lines.append(f"pyproj-rpc api --port {port} & sleep 3")
+    lines += [
+        f"{var}_TOKEN=$(pyproj-rpc token --as {person.user_id} --email {person.email})   # {label}"
+        for var, person, label in people
+    ]
+    chloe, ada = cast.mentor("Chloe"), cast.mentor("Ada")
+    lines += [
+        f'curl -s -w "\\n" {base}/{ada}/status -H "Authorization: Bearer $CASEY_TOKEN"'
+        "   # Ada's status, as Casey",
+        f'curl -s -w "\\n" -X POST {base}/{chloe}/activate -H "Authorization: Bearer $JORDAN_TOKEN"'
+        " -H 'Content-Type: application/json'"
+        f' -d \'{{"reason": "Conference week", "expectedReturnDate": "{back}"}}\''
+        "   # Jordan pauses Chloe",
+        f'curl -s -w "\\n" {base}/paused -H "Authorization: Bearer $JORDAN_TOKEN"'
+        "   # Jordan's paused mentors",
+        f'curl -s -w "\\n" -X POST {base}/{chloe}/lift -H "Authorization: Bearer $ADA_TOKEN"'
+        " -H 'Content-Type: application/json' -d '{}'   # refused (404): Ada may not see Chloe",
+        "kill %1   # stops the api",
+    ]
+    return lines

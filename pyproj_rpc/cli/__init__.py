@@ -20,6 +20,8 @@ main.lazy_commands.update(
         "relay": "pyproj_rpc.cli.relay:relay",
         "outbox": "pyproj_rpc.cli.outbox:outbox",
         "audit": "pyproj_rpc.cli.audit:audit",
+        "roster": "pyproj_rpc.cli.roster:roster",
+        "token": "pyproj_rpc.cli.token:token",
     }
 )
 
