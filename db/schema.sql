@@ -1,4 +1,4 @@
--- The schemas api and mentoring at revision 0010, as the migrations build them:
+-- The schemas api and mentoring at revision 0011, as the migrations build them:
 -- every table, function, trigger, policy and grant, in one place.
 -- Generated, do not edit: `pyproj-rpc db schema` writes it from a fresh database migrated to head,
 -- as printed by pg_dump 15; the test suite fails when it is stale.
@@ -252,10 +252,14 @@ COMMENT ON FUNCTION api.expire_lapsed_certifications(batch_size integer) IS 'Exp
 CREATE FUNCTION api.get_current_status(mentor_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 declare
   mentor mentoring.mentors;
   facts record;
+  permitted mentoring.mentor_status[];
+  findings jsonb := '[]'::jsonb;
+  blocked boolean := false;
+  can_force boolean;
 begin
   select m.* into mentor from mentoring.mentors m where m.id = get_current_status.mentor_id;
   if mentor.id is null then
@@ -264,6 +268,22 @@ begin
       jsonb_build_object('mentor_id', get_current_status.mentor_id));
   end if;
   select f.* into facts from mentoring.status_facts(mentor.id) f;
+  select coalesce(array_agg(t.to_status order by t.to_status), '{}') into permitted
+  from mentoring.transitions t
+  where t.from_status = mentor.status
+    and t.actor_kind = facts.caller_kind
+    and mentoring.refusal(
+          mentor.id, mentor.status, t.to_status, facts.caller_kind, facts.caller_user_id,
+          t, true, (facts.open_pause ->> 'started_by')::uuid, false,
+          facts.coverage is not null, facts.today) is null;
+  can_force := facts.caller_kind in ('coordinator', 'admin');
+  if 'paused' = any (permitted) then
+    findings := mentoring.caller_pause_findings(mentor.id);
+    blocked := jsonb_path_exists(findings, '$[*] ? (@.blocking == true)');
+    if blocked and not can_force then
+      permitted := array_remove(permitted, 'paused');
+    end if;
+  end if;
   return jsonb_build_object(
     'mentor_id', mentor.id,
     'organization_id', mentor.organization_id,
@@ -277,18 +297,15 @@ begin
       'certified', facts.coverage is not null,
       'valid_until', upper(facts.coverage) - 1),
     'caller_kind', facts.caller_kind,
-    'allowed_transitions', coalesce((
-      select jsonb_agg(t.to_status order by t.to_status)
-      from mentoring.transitions t
-      where t.from_status = mentor.status
-        and t.actor_kind = facts.caller_kind
-        and mentoring.refusal(
-              mentor.id, mentor.status, t.to_status, facts.caller_kind, facts.caller_user_id,
-              t, true, (facts.open_pause ->> 'started_by')::uuid, false,
-              facts.coverage is not null, facts.today) is null),
-      '[]'));
+    'allowed_transitions', to_jsonb(permitted),
+    'held_back', case when blocked then jsonb_build_array(jsonb_build_object(
+      'to_status', 'paused',
+      'code', 'precondition_failed',
+      'message', 'a pause precondition blocks this pause',
+      'can_force', can_force,
+      'findings', findings)) else '[]'::jsonb end);
 end
-$$;
+$_$;
 
 ALTER FUNCTION api.get_current_status(mentor_id uuid) OWNER TO postgres;
 
@@ -296,7 +313,7 @@ ALTER FUNCTION api.get_current_status(mentor_id uuid) OWNER TO postgres;
 -- Name: FUNCTION get_current_status(mentor_id uuid); Type: COMMENT; Schema: api; Owner: postgres
 --
 
-COMMENT ON FUNCTION api.get_current_status(mentor_id uuid) IS 'Status, since when, the open pause, certification (valid_until is the last valid day, null when open-ended), and the statuses the caller may move the mentor to now.';
+COMMENT ON FUNCTION api.get_current_status(mentor_id uuid) IS 'Status, since when, the open pause, certification (valid_until is the last valid day, null when open-ended), the statuses the caller can move the mentor to now, and held_back: transitions a blocking pause precondition holds back (findings; can_force: the caller may pass force => true, and the status is then in allowed_transitions).';
 
 --
 -- Name: get_pause_history(uuid); Type: FUNCTION; Schema: api; Owner: postgres
@@ -565,6 +582,32 @@ ALTER FUNCTION mentoring.caller_organizations() OWNER TO postgres;
 --
 
 COMMENT ON FUNCTION mentoring.caller_organizations() IS 'The organizations the signed-in caller belongs to, as staff or as a mentor.';
+
+--
+-- Name: caller_pause_findings(uuid); Type: FUNCTION; Schema: mentoring; Owner: postgres
+--
+
+CREATE FUNCTION mentoring.caller_pause_findings(mentor_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  mentor mentoring.mentors;
+begin
+  select m.* into mentor from mentoring.mentors m where m.id = caller_pause_findings.mentor_id;
+  if mentor.id is null then
+    perform mentoring.raise_error('mentor_not_found', 'no such mentor',
+      jsonb_build_object('mentor_id', caller_pause_findings.mentor_id));
+  end if;
+  perform mentoring.resolve_actor(mentor);
+  if not exists (select from mentoring.pause_preconditions p where p.enabled) then
+    return '[]'::jsonb;
+  end if;
+  return mentoring.pause_findings(mentor.id);
+end
+$$;
+
+ALTER FUNCTION mentoring.caller_pause_findings(mentor_id uuid) OWNER TO postgres;
 
 --
 -- Name: caller_paused_mentors(); Type: FUNCTION; Schema: mentoring; Owner: postgres
@@ -3481,6 +3524,14 @@ GRANT ALL ON FUNCTION mentoring.caller_key() TO service_role;
 REVOKE ALL ON FUNCTION mentoring.caller_organizations() FROM PUBLIC;
 GRANT ALL ON FUNCTION mentoring.caller_organizations() TO authenticated;
 GRANT ALL ON FUNCTION mentoring.caller_organizations() TO service_role;
+
+--
+-- Name: FUNCTION caller_pause_findings(mentor_id uuid); Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION mentoring.caller_pause_findings(mentor_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION mentoring.caller_pause_findings(mentor_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION mentoring.caller_pause_findings(mentor_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION caller_paused_mentors(); Type: ACL; Schema: mentoring; Owner: postgres

@@ -209,6 +209,28 @@ class Certification:
 
 
 @dataclass(frozen=True)
+class HeldBack:
+    """A transition the rules allow the caller but a blocking pause precondition holds
+    back; with ``can_force`` the caller may take it anyway (``force=True``)."""
+
+    to_status: MentorStatus
+    code: str
+    message: str
+    can_force: bool
+    findings: tuple[Finding, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HeldBack:
+        return cls(
+            to_status=MentorStatus(data["to_status"]),
+            code=data["code"],
+            message=data["message"],
+            can_force=bool(data["can_force"]),
+            findings=_findings(data.get("findings")),
+        )
+
+
+@dataclass(frozen=True)
 class CurrentStatus:
     """A mentor's status now, and what the caller may do about it."""
 
@@ -223,6 +245,7 @@ class CurrentStatus:
     certification: Certification
     caller_kind: ActorKind
     allowed_transitions: tuple[MentorStatus, ...]
+    held_back: tuple[HeldBack, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CurrentStatus:
@@ -238,6 +261,7 @@ class CurrentStatus:
             certification=Certification.from_json(data["certification"]),
             caller_kind=ActorKind(data["caller_kind"]),
             allowed_transitions=tuple(MentorStatus(s) for s in data["allowed_transitions"]),
+            held_back=tuple(HeldBack.from_json(h) for h in data.get("held_back") or ()),
         )
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from pyproj_rpc.api_errors import Forbidden, PreconditionFailed
 from pyproj_rpc.identity import Identity, postgrest_request
-from tests.support import Mentor, World, call
+from tests.support import Mentor, World, call, refused
 
 # Two checks another feature might register: one blocking, one informational.
 CHECKS = """
@@ -245,3 +245,62 @@ def test_a_check_whose_search_path_is_reset_after_registration_stops_pauses(
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="pg_temp"):
         call(world.conn, mentor.identity, "activate_pause", mentor_id=mentor.id, reason="x")
     assert world.status(mentor) == "active"
+
+
+def test_status_does_not_offer_a_blocked_pause_to_a_mentor_and_says_why(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    org = world.organization()
+    mentor = org.mentor()
+    assert call(world.conn, mentor.identity, "get_current_status", mentor_id=mentor.id)[
+        "allowed_transitions"
+    ] == ["paused"]
+    busy(mentor)
+    status = call(world.conn, mentor.identity, "get_current_status", mentor_id=mentor.id)
+    assert status["allowed_transitions"] == []
+    [held] = status["held_back"]
+    assert (held["to_status"], held["code"], held["can_force"]) == (
+        "paused",
+        "precondition_failed",
+        False,
+    )
+    assert {f["code"]: f["blocking"] for f in held["findings"]} == {
+        "session_in_progress": True,
+        "reimbursement_pending": False,
+    }
+
+
+def test_status_offers_a_blocked_pause_to_a_coordinator_who_can_force_it(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    org = world.organization()
+    coordinator = org.coordinator()
+    mentor = org.mentor(coordinators=(coordinator,))
+    busy(mentor)
+    status = call(world.conn, coordinator, "get_current_status", mentor_id=mentor.id)
+    assert status["allowed_transitions"] == ["paused"]
+    [held] = status["held_back"]
+    assert held["can_force"] is True
+
+
+def test_status_holds_nothing_back_without_a_blocking_finding(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    org = world.organization()
+    mentor = org.mentor()  # only the informational check finds something
+    status = call(world.conn, mentor.identity, "get_current_status", mentor_id=mentor.id)
+    assert (status["allowed_transitions"], status["held_back"]) == (["paused"], [])
+
+
+def test_another_organizations_admin_cannot_read_findings_through_the_helper(
+    world: World, busy: Callable[[Mentor], None]
+) -> None:
+    mentor = world.organization().mentor()
+    busy(mentor)
+    stranger = world.organization().admin
+    with (
+        refused("mentor_not_found"),
+        world.conn.transaction(),
+        postgrest_request(world.conn, stranger),
+    ):
+        world.execute("select mentoring.caller_pause_findings(%s)", (mentor.id,))
