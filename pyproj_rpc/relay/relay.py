@@ -273,6 +273,7 @@ class Relay:
         self._retry_times: list[float] = []  # when retries we scheduled fall due (monotonic)
         self._delivering: set[asyncio.Task[None]] = set()
         self._next_batch: Prefetch | None = None  # claimed while the last batch was delivered
+        self._recording: asyncio.Task[None] | None = None  # the last batch's outcomes
         self._fatal: BaseException | None = None
         self._metrics_server: MetricsServer | None = None
         self._stats_due = 0.0
@@ -502,6 +503,7 @@ class Relay:
 
     async def _lost_work_connection(self, exc: BaseException | None) -> None:
         event(logging.WARNING, "database_lost", error=first_line(exc) if exc else None)
+        await self._settle_recording()  # it fails too, and keeps its outcomes for later
         await self._close_work_connection()
         self._set_database("unavailable")
 
@@ -588,10 +590,13 @@ class Relay:
         try:
             await self._work_loop(once)
         finally:
+            await self._settle_recording()
             await self._give_back_next_batch()
 
     async def _work_loop(self, once: bool) -> None:
         while not self._stopping:
+            if self._conn is not None:  # recording a batch behind the next one may have failed
+                await self._drop_broken_connection(once)
             outbox = await self._outbox(once)
             if outbox is None or self._stopping:
                 break
@@ -613,10 +618,7 @@ class Relay:
                 continue
             except psycopg.Error as exc:
                 raise store.setup_error(exc, self.config.role) from exc
-            if self._broken is not None:
-                if once:
-                    raise self._broken
-                await self._lost_work_connection(self._broken)
+            if await self._drop_broken_connection(once):
                 continue
             if claimed:
                 continue  # there may be more
@@ -624,6 +626,15 @@ class Relay:
                 break
             # Not fenced: a writer in flight may not notify; look again soon.
             await self._sleep_until_due(self.config.poll_interval if fenced else FENCE_RETRY)
+
+    async def _drop_broken_connection(self, once: bool) -> bool:
+        """True if the work connection failed mid-batch: it is closed (``once``: raise)."""
+        if self._broken is None:
+            return False
+        if once:
+            raise self._broken
+        await self._lost_work_connection(self._broken)
+        return True
 
     async def _fall_asleep(self, outbox: Outbox) -> bool:
         """Let writers notify again, and wait for those who did not (see wake_relays)."""
@@ -720,7 +731,12 @@ class Relay:
         finally:
             self._delivering.difference_update(tasks)
             # every outcome of the batch in a few round trips, after the sinks decided
-            await self._record_all(outbox, decided)
+            await self._settle_recording()
+            if self._next_batch is not None and not undecided and not self._stopping:
+                # the pipeline is full: record while the next batch is delivered
+                self._recording = asyncio.create_task(self._record_all(outbox, decided))
+            else:
+                await self._record_all(outbox, decided)
         if undecided:
             await self._release(outbox, messages[0].claim_id, list(undecided.values()))
         for result in results:
@@ -812,6 +828,13 @@ class Relay:
         event(level, kind, **fields)
 
     # -- recording outcomes ---------------------------------------------------------------
+
+    async def _settle_recording(self) -> None:
+        """Wait for the last batch's outcomes to be recorded (or kept in the ledger): one
+        batch's records at a time, and none left behind on a connection about to close."""
+        recording, self._recording = self._recording, None
+        if recording is not None:
+            await recording
 
     async def _record_all(self, outbox: Outbox, outcomes: Sequence[Outcome]) -> None:
         """Record a batch's outcomes; if the database is away, keep them for later."""
