@@ -23,11 +23,12 @@ from click.testing import CliRunner, Result
 
 from pyproj_rpc.cli import exit_codes, main
 from pyproj_rpc.client import PauseManagementClient
+from pyproj_rpc.identity import Identity
 from pyproj_rpc.models import MentorStatus
 from tests.conftest import Database
 from tests.relay_support import outbox_rows, pause_mentors
 from tests.rest_support import PREFIX, auth_headers, serve
-from tests.support import World, cli
+from tests.support import Mentor, World, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 API_ENV, RELAY_ENV = "PYPROJ_API_DB_PASSWORD", "PYPROJ_RELAY_DB_PASSWORD"
@@ -141,13 +142,19 @@ def test_logins_are_noinherit_logins_that_may_only_become_the_roles_of_their_ser
     assert role(logins.database, logins.relay) == {**common, "of": ["mentoring_relay"]}
 
 
-def test_the_api_login_acts_as_a_signed_in_user_and_calls_the_api(logins: Logins) -> None:
-    ok(logins.run("--no-relay"))
-    with logins.database.connect() as conn:
+def coordinated_mentor(database: Database) -> tuple[Identity, Mentor]:
+    """A committed mentor and their coordinator, in an organization of their own."""
+    with database.connect() as conn:
         org = World(conn).organization()
         coordinator = org.coordinator()
         mentor = org.mentor(coordinators=(coordinator,))
         conn.commit()
+    return coordinator, mentor
+
+
+def test_the_api_login_acts_as_a_signed_in_user_and_calls_the_api(logins: Logins) -> None:
+    ok(logins.run("--no-relay"))
+    coordinator, mentor = coordinated_mentor(logins.database)
     with PauseManagementClient(logins.url(logins.api), identity=coordinator) as client:
         result = client.activate_pause(mentor.id, "Exam week")
         assert result.status is MentorStatus.PAUSED
@@ -177,11 +184,7 @@ def test_the_rest_adapter_logged_in_as_the_api_login_is_healthy_and_serves_users
     logins: Logins,
 ) -> None:
     ok(logins.run("--no-relay"))
-    with logins.database.connect() as conn:
-        org = World(conn).organization()
-        coordinator = org.coordinator()
-        mentor = org.mentor(coordinators=(coordinator,))
-        conn.commit()
+    coordinator, mentor = coordinated_mentor(logins.database)
     with serve(logins.url(logins.api)) as server, server.client() as client:
         assert client.get("/healthz").status_code == 200
         response = client.get(f"{PREFIX}/{mentor.id}/status", headers=auth_headers(coordinator))
