@@ -10,7 +10,7 @@ import click
 import psycopg
 
 from pyproj_rpc import logins as service_logins
-from pyproj_rpc import migrations, schemafile
+from pyproj_rpc import migrations, schemafile, supabase_export
 from pyproj_rpc.cli.app import database_url_option
 from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.localdb import LocalCluster, find_server_binaries, registry
@@ -191,6 +191,20 @@ def schema(check: bool, output: Path | None) -> None:
             f"{path} differs from what the migrations build: run `{schemafile.REGENERATE}`"
         )
     click.echo(f"{path}: matches the migrations")
+
+
+@db.command(name="export-supabase")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def export_supabase(directory: Path) -> None:
+    """Write every revision as a Supabase CLI migration into DIRECTORY (e.g.
+    supabase/migrations): <timestamp>_pyproj_rpc_<rev>.sql, the same bytes each time.
+
+    Each file also records its revision in Alembic's version table, so `supabase db push`
+    and `pyproj-rpc db upgrade` can take over from each other. The files need the Supabase
+    roles and auth schema: on plain PostgreSQL run `pyproj-rpc db bootstrap` first.
+    """
+    for path in supabase_export.export(directory):
+        click.echo(f"wrote {path}")
 
 
 @db.group()
