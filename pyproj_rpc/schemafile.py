@@ -8,9 +8,11 @@ lines, pg_dump's random ``\\restrict`` key). ``pyproj-rpc db schema`` writes it;
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -70,13 +72,20 @@ def recorded_pg_dump_major(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def generate() -> str:
-    """Migrate a throwaway local database to head and render its schema."""
+@contextlib.contextmanager
+def migrated_throwaway_database() -> Iterator[tuple[LocalCluster, str]]:
+    """A local cluster started here, its database migrated to head, removed on exit."""
     with LocalCluster() as cluster:
         url = cluster.info.socket_url()
         with psycopg.connect(url, autocommit=True) as conn:
             migrations.apply_supabase_compat(conn)
         migrations.upgrade(url)
+        yield cluster, url
+
+
+def generate() -> str:
+    """Migrate a throwaway local database to head and render its schema."""
+    with migrated_throwaway_database() as (cluster, url):
         return render(
             pg_dump(cluster.binaries.tool("pg_dump"), url),
             revision=migrations.head_revision(),
