@@ -22,7 +22,7 @@ main.lazy_commands.update(
         "audit": "pyproj_rpc.cli.audit:audit",
         "roster": "pyproj_rpc.cli.roster:roster",
         "token": "pyproj_rpc.cli.token:token",
-        "contract-typescript": "pyproj_rpc.cli.contract_typescript:typescript",
+        "contract": "pyproj_rpc.cli.contract:contract",
     }
 )
 

@@ -54,7 +54,7 @@ def test_the_command_writes_the_file_and_its_check_shows_a_stale_one(
     shared_db: Database, tmp_path: Path
 ) -> None:
     output = tmp_path / "types" / "database.types.ts"
-    command = ["contract-typescript", "--database-url", shared_db.url, "--output", str(output)]
+    command = ["contract", "typescript", "--database-url", shared_db.url, "--output", str(output)]
     written = CliRunner().invoke(main, command)
     assert written.exit_code == 0, written.output
     assert output.read_text() == TYPES_FILE.read_text()
