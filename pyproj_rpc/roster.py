@@ -310,7 +310,7 @@ class Roster:
 
     def check_ready(self) -> None:
         """Refuse an unmigrated database, or a role that is not the tables' owner."""
-        with database_errors():
+        with self.transaction():
             present = self._row("roster_schema_present")
             if not (present and present["present"]):
                 raise RosterError(
@@ -331,10 +331,18 @@ class Roster:
             )
 
     @contextmanager
-    def change(self) -> Iterator[None]:
-        """One all-or-nothing change: a transaction (a savepoint inside one), serialized
-        with other roster writers; new mentors' certification is checked at its end."""
+    def transaction(self) -> Iterator[None]:
+        """A transaction (a savepoint inside one) whose names resolve in pg_catalog first,
+        whatever the login's search_path holds: roster work runs as the owner."""
         with database_errors(), self.conn.transaction():
+            self._run("roster_session")
+            yield
+
+    @contextmanager
+    def change(self) -> Iterator[None]:
+        """One all-or-nothing change, serialized with other roster writers; new mentors'
+        certification is checked at its end."""
+        with self.transaction():
             self._run("roster_lock")
             yield
             # The commit-time check of new active mentors, now: inside an import's dry run
@@ -874,7 +882,7 @@ class Roster:
 
     def listing(self, org_ref: str | None = None) -> dict[str, Any]:
         """Every organization (or one) with its staff, mentors, coordinators, certifications."""
-        with database_errors():
+        with self.transaction():
             org_id = self.organization(org_ref).id if org_ref else None
             orgs = self._rows("roster_list_organizations", {"organization_id": org_id})
             ids = [o["id"] for o in orgs]

@@ -15,15 +15,15 @@ set local row_security = off;
 -- name: audit_heads
 -- The last event of every mentor's chain: (mentor, sequence, hash as stored).
 select distinct on (e.mentor_id)
-       e.mentor_id, e.sequence, encode(e.hash, 'hex') as hash
+       e.mentor_id, e.sequence, pg_catalog.encode(e.hash, 'hex') as hash
 from mentoring.status_events e
 order by e.mentor_id, e.sequence desc;
 
 -- name: audit_counts
 -- What verify looked at.
-select (select count(*) from mentoring.mentors m
+select (select pg_catalog.count(*) from mentoring.mentors m
         where %(mentor_id)s::uuid is null or m.id = %(mentor_id)s::uuid) as mentors,
-       (select count(*) from mentoring.status_events e
+       (select pg_catalog.count(*) from mentoring.status_events e
         where %(mentor_id)s::uuid is null or e.mentor_id = %(mentor_id)s::uuid) as events;
 
 -- name: audit_verify
@@ -37,23 +37,23 @@ with mentor as (
 ), event as (
   select e.mentor_id, e.sequence, e.from_status, e.to_status, e.pause_id, e.occurred_at,
          e.prev_hash, e.hash, p.id as found_pause_id, p.mentor_id as pause_mentor_id,
-         lag(e.sequence) over chain as previous_sequence,
-         lag(e.hash) over chain as previous_hash,
-         lag(e.to_status) over chain as previous_status,
+         pg_catalog.lag(e.sequence) over chain as previous_sequence,
+         pg_catalog.lag(e.hash) over chain as previous_hash,
+         pg_catalog.lag(e.to_status) over chain as previous_status,
          -- the encoding of db/migrations/0009_audit_chain/up/01_hash_chain.sql
-         sha256(convert_to(jsonb_build_array(
+         pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.jsonb_build_array(
            'pyproj-rpc/status_event/v1',
-           encode(e.prev_hash, 'hex'),
+           pg_catalog.encode(e.prev_hash, 'hex'),
            e.mentor_id, e.sequence, e.from_status, e.to_status, e.reason, e.actor_user_id,
            e.actor_kind, e.database_role, e.forced, e.findings, e.idempotency_key,
            e.pause_id,
-           to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-           case when e.to_status = 'paused' then jsonb_build_array(
+           pg_catalog.to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+           case when e.to_status = 'paused' then pg_catalog.jsonb_build_array(
              p.start_date, p.expected_return_date, p.reason,
-             to_char(p.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+             pg_catalog.to_char(p.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
              p.started_by, p.started_by_kind, p.forced) end,
-           case when e.from_status = 'paused' then jsonb_build_array(
-             to_char(p.ended_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+           case when e.from_status = 'paused' then pg_catalog.jsonb_build_array(
+             pg_catalog.to_char(p.ended_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
              p.end_date, p.end_reason, p.ended_by, p.ended_by_kind, p.end_note) end
          )::text, 'UTF8')) as recomputed
   from mentoring.status_events e
@@ -70,37 +70,37 @@ with mentor as (
   where %(mentor_id)s::uuid is null or p.mentor_id = %(mentor_id)s::uuid
 ), stored_head as (
   select h.mentor_id, h.sequence, h.hash
-  from jsonb_to_recordset(coalesce(%(heads)s::jsonb, '[]'))
+  from pg_catalog.jsonb_to_recordset(coalesce(%(heads)s::jsonb, '[]'))
          as h(mentor_id uuid, sequence integer, hash text)
   where %(mentor_id)s::uuid is null or h.mentor_id = %(mentor_id)s::uuid
 ), problem as (
   -- each event: numbered 1, 2, 3, ...; linked to the one before; its own hash; starting
   -- from where the one before ended; its pause there and its mentor's
   select e.mentor_id, e.sequence, 1 as rank, 'missing_events' as problem,
-         format('event %%s follows %%s: the events in between are missing', e.sequence,
+         pg_catalog.format('event %%s follows %%s: the events in between are missing', e.sequence,
                 coalesce('event ' || e.previous_sequence, 'nothing')) as detail
   from event e
   where e.sequence - 1 <> coalesce(e.previous_sequence, 0)
   union all
   select e.mentor_id, e.sequence, 2, 'broken_link',
-         format('event %%s does not name the hash of %%s', e.sequence,
+         pg_catalog.format('event %%s does not name the hash of %%s', e.sequence,
                 coalesce('event ' || e.previous_sequence, 'nothing: it is the first'))
   from event e
   where e.prev_hash is distinct from e.previous_hash
   union all
   select e.mentor_id, e.sequence, 3, 'hash_mismatch',
-         format('event %%s, or its pause, changed after it was written', e.sequence)
+         pg_catalog.format('event %%s, or its pause, changed after it was written', e.sequence)
   from event e
   where e.hash is distinct from e.recomputed
   union all
   select e.mentor_id, e.sequence, 4, 'status_mismatch',
-         format('event %%s starts from %%s, but event %%s ended at %%s', e.sequence,
+         pg_catalog.format('event %%s starts from %%s, but event %%s ended at %%s', e.sequence,
                 e.from_status, e.previous_sequence, e.previous_status)
   from event e
   where e.previous_status is not null and e.from_status <> e.previous_status
   union all
   select e.mentor_id, e.sequence, 5, 'pause_mismatch',
-         format('event %%s names %%s', e.sequence,
+         pg_catalog.format('event %%s names %%s', e.sequence,
                 case when e.pause_id is null then 'no pause'
                      when e.found_pause_id is null then 'a pause that does not exist'
                      when e.pause_mentor_id <> e.mentor_id then 'another mentor''s pause'
@@ -113,7 +113,7 @@ with mentor as (
   -- each mentor: exists, and is where the chain's last event left them (reported where
   -- the two meet: the later of the mentor's version and the chain's last event)
   select e.mentor_id, e.sequence, 6, 'mentor_missing',
-         format('event %%s is about a mentor who does not exist', e.sequence)
+         pg_catalog.format('event %%s is about a mentor who does not exist', e.sequence)
   from head e
   where not exists (select from mentor m where m.id = e.mentor_id)
   union all
@@ -123,36 +123,36 @@ with mentor as (
   left join head h on h.mentor_id = m.id
   cross join lateral (
     select 7 as rank, 'version_mismatch' as problem,
-           format('the mentor is at version %%s, the audit trail at event %%s',
+           pg_catalog.format('the mentor is at version %%s, the audit trail at event %%s',
                   m.status_version, coalesce(h.sequence, 0)) as detail
     where m.status_version <> coalesce(h.sequence, 0)
     union all
     select 8, 'current_status_mismatch',
-           format('the mentor is %%s, event %%s left them %%s', m.status, h.sequence,
+           pg_catalog.format('the mentor is %%s, event %%s left them %%s', m.status, h.sequence,
                   h.to_status)
     where m.status <> h.to_status
     union all
     select 9, 'current_status_mismatch',
-           format('the mentor''s status changed at %%s, event %%s at %%s',
+           pg_catalog.format('the mentor''s status changed at %%s, event %%s at %%s',
                   m.status_changed_at, h.sequence, h.occurred_at)
     where m.status_changed_at <> h.occurred_at
     union all
     select 10, 'pause_mismatch',
-           format('the mentor''s open pause is not the one event %%s started', h.sequence)
+           pg_catalog.format('the mentor''s open pause is not the one event %%s started', h.sequence)
     where m.open_pause_id is distinct from
           case when h.to_status = 'paused' then h.pause_id end
   ) c
   union all
   -- each pause: started by an event, and ended by one if it ended
   select p.mentor_id, null, 11, 'pause_without_event',
-         format('pause %%s was not started by any status event', p.id)
+         pg_catalog.format('pause %%s was not started by any status event', p.id)
   from pause p
   where not exists (
     select from event e
     where e.pause_id = p.id and e.mentor_id = p.mentor_id and e.to_status = 'paused')
   union all
   select p.mentor_id, null, 12, 'pause_without_event',
-         format('pause %%s ended without a status event', p.id)
+         pg_catalog.format('pause %%s ended without a status event', p.id)
   from pause p
   where p.ended_at is not null
     and not exists (
@@ -161,20 +161,20 @@ with mentor as (
   union all
   -- each stored head: still in the chain, with the same hash
   select h.mentor_id, h.sequence, 13, 'head_missing',
-         format('the stored head, event %%s, is gone', h.sequence)
+         pg_catalog.format('the stored head, event %%s, is gone', h.sequence)
   from stored_head h
   where not exists (
     select from event e where e.mentor_id = h.mentor_id and e.sequence = h.sequence)
   union all
   select h.mentor_id, h.sequence, 14, 'head_mismatch',
-         format('event %%s is not the stored head: its hash is %%s, the stored one %%s',
-                h.sequence, encode(e.hash, 'hex'), h.hash)
+         pg_catalog.format('event %%s is not the stored head: its hash is %%s, the stored one %%s',
+                h.sequence, pg_catalog.encode(e.hash, 'hex'), h.hash)
   from stored_head h
   join event e on e.mentor_id = h.mentor_id and e.sequence = h.sequence
-  where encode(e.hash, 'hex') <> lower(h.hash)
+  where pg_catalog.encode(e.hash, 'hex') <> pg_catalog.lower(h.hash)
 )
 select distinct on (problem.mentor_id)
        problem.mentor_id, problem.sequence, problem.problem, problem.detail,
-       count(*) over (partition by problem.mentor_id) as problems
+       pg_catalog.count(*) over (partition by problem.mentor_id) as problems
 from problem
 order by problem.mentor_id, problem.sequence nulls last, problem.rank;

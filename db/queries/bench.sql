@@ -4,16 +4,16 @@
 -- name: bench_is_superuser
 -- The seeder writes with triggers off (session_replication_role), the benchmark creates
 -- databases: both need a superuser.
-select rolsuper from pg_roles where rolname = current_user;
+select rolsuper from pg_catalog.pg_roles where rolname = current_user;
 
 -- name: bench_server_settings
 -- What the figures depend on, printed with them.
-select current_setting('server_version') as server_version,
-       current_setting('fsync') as fsync,
-       current_setting('synchronous_commit') as synchronous_commit,
-       current_setting('full_page_writes') as full_page_writes,
-       current_setting('shared_buffers') as shared_buffers,
-       current_setting('track_commit_timestamp') as track_commit_timestamp;
+select pg_catalog.current_setting('server_version') as server_version,
+       pg_catalog.current_setting('fsync') as fsync,
+       pg_catalog.current_setting('synchronous_commit') as synchronous_commit,
+       pg_catalog.current_setting('full_page_writes') as full_page_writes,
+       pg_catalog.current_setting('shared_buffers') as shared_buffers,
+       pg_catalog.current_setting('track_commit_timestamp') as track_commit_timestamp;
 
 -- name: bench_create_database
 create database {database};
@@ -27,10 +27,10 @@ vacuum analyze;
 
 -- name: bench_hold_relay_awake_lock
 -- What a draining relay holds: writers then skip their NOTIFY (mentoring.wake_relays).
-select pg_advisory_lock(mentoring.relay_awake_lock());
+select pg_catalog.pg_advisory_lock(mentoring.relay_awake_lock());
 
 -- name: bench_release_relay_awake_lock
-select pg_advisory_unlock(mentoring.relay_awake_lock());
+select pg_catalog.pg_advisory_unlock(mentoring.relay_awake_lock());
 
 -- name: bench_explain_mentor_read
 -- The mentor read of api.get_current_status, as the caller (under row-level security).
@@ -47,12 +47,12 @@ with open_pauses as materialized (
   join mentoring.pause_periods p on p.mentor_id = c.mentor_id and p.ended_at is null
   where c.coordinator_id = %(coordinator_id)s
 )
-select jsonb_build_object(
+select pg_catalog.jsonb_build_object(
   'mentor_id', m.id,
   'display_name', m.display_name,
   'organization_id', m.organization_id,
   'status_since', m.status_changed_at,
-  'open_pause', to_jsonb(p) - 'open_id')
+  'open_pause', pg_catalog.to_jsonb(p) - 'open_id')
 from open_pauses p
 join mentoring.mentors m on m.id = p.mentor_id and m.open_pause_id = p.id
 where m.status = 'paused'
@@ -70,7 +70,7 @@ set local session_replication_role = replica;
 update mentoring.mentors m
 set status = 'expired_cert',
     status_version = m.status_version + 1,
-    status_changed_at = clock_timestamp()
+    status_changed_at = pg_catalog.clock_timestamp()
 where m.status <> 'expired_cert'
   and (m.certified_through is null or m.certified_through < current_date)
   and not exists (
@@ -94,7 +94,7 @@ with lapsed as (
   update mentoring.mentors m
   set status = 'expired_cert',
       status_version = m.status_version + 1,
-      status_changed_at = clock_timestamp(),
+      status_changed_at = pg_catalog.clock_timestamp(),
       open_pause_id = null
   from lapsed l
   where m.id = l.id
@@ -136,18 +136,18 @@ with lapsed as (
   returning *
 ), sent as (
   insert into mentoring.outbox (event_id, recipient_id, kind, payload)
-  select ev.id, c.coordinator_id, 'status_changed', jsonb_build_object(
+  select ev.id, c.coordinator_id, 'status_changed', pg_catalog.jsonb_build_object(
     'event_id', ev.id,
     'kind', 'status_changed',
     'sequence', ev.sequence,
-    'hash', encode(ev.hash, 'hex'),
-    'mentor', jsonb_build_object(
+    'hash', pg_catalog.encode(ev.hash, 'hex'),
+    'mentor', pg_catalog.jsonb_build_object(
       'id', e.id, 'display_name', e.display_name, 'organization_id', e.organization_id),
     'recipient_id', c.coordinator_id,
     'from_status', ev.from_status,
     'to_status', ev.to_status,
     'reason', ev.reason,
-    'actor', jsonb_build_object('user_id', ev.actor_user_id, 'kind', ev.actor_kind),
+    'actor', pg_catalog.jsonb_build_object('user_id', ev.actor_user_id, 'kind', ev.actor_kind),
     'occurred_at', ev.occurred_at,
     'expected_return_date', p.expected_return_date,
     'forced', ev.forced,
@@ -159,23 +159,23 @@ with lapsed as (
   order by ev.mentor_id, c.coordinator_id
   returning 1
 )
-select (select count(*) from expired) as expired,
-       (select count(*) from events) as events,
-       (select count(*) from sent) as notifications;
+select (select pg_catalog.count(*) from expired) as expired,
+       (select pg_catalog.count(*) from events) as events,
+       (select pg_catalog.count(*) from sent) as notifications;
 
 -- name: bench_outbox_reset
 -- Every outbox row pending again, as new: the same backlog delivered once more.
 update mentoring.outbox
-set delivered_at = null, dead_at = null, attempts = 0, available_at = now(),
+set delivered_at = null, dead_at = null, attempts = 0, available_at = pg_catalog.now(),
     claim_id = null, leased_until = null, last_error = null;
 
 -- name: bench_relay_track_commit_timestamp
 -- Whether the server keeps commit times (the relay benchmark's latency starts there).
-select current_setting('track_commit_timestamp');
+select pg_catalog.current_setting('track_commit_timestamp');
 
 -- name: bench_relay_backlog_request
 -- The arguments the state machine takes for a direct UPDATE (as the api passes them).
-select set_config('mentoring.transition_request', '{"reason": "relay benchmark backlog"}', true);
+select pg_catalog.set_config('mentoring.transition_request', '{"reason": "relay benchmark backlog"}', true);
 
 -- name: bench_relay_backlog_pause
 -- As an organization's admin (a PostgREST-style request): its mentors of the backlog paused
@@ -196,19 +196,19 @@ select id from mentoring.claim_outbox(%(batch_size)s::integer, '1 minute'::inter
 select mentoring.outbox_delivered(%(ids)s::bigint[]);
 
 -- name: bench_relay_pending
-select count(*) from mentoring.outbox where delivered_at is null and dead_at is null;
+select pg_catalog.count(*) from mentoring.outbox where delivered_at is null and dead_at is null;
 
 -- name: bench_relay_last_id
-select coalesce(max(id), 0) from mentoring.outbox;
+select coalesce(pg_catalog.max(id), 0) from mentoring.outbox;
 
 -- name: bench_relay_rows_after
-select count(*) from mentoring.outbox where id > %(after)s::bigint;
+select pg_catalog.count(*) from mentoring.outbox where id > %(after)s::bigint;
 
 -- name: bench_relay_commit_times
 -- When each row's writer committed: the commit timestamp of its status event's transaction
 -- (the same transaction wrote both). Not the outbox row's own xmin: every claim and the
 -- delivery update the row, so its xmin is the relay's last transaction.
-select o.id, extract(epoch from pg_xact_commit_timestamp(e.xmin))::float8
+select o.id, extract(epoch from pg_catalog.pg_xact_commit_timestamp(e.xmin))::float8
 from mentoring.outbox o
 join mentoring.status_events e on e.id = o.event_id
 where o.id > %(after)s::bigint;

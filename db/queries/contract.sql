@@ -4,12 +4,13 @@
 select p.proname as name,
        pg_catalog.pg_get_function_identity_arguments(p.oid) as identity_arguments,
        coalesce(
-         (select jsonb_agg(jsonb_build_object(
+         (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                    'name', a.name,
                    'type', pg_catalog.format_type(a.type_oid, null),
                    'has_default', a.position > p.pronargs - p.pronargdefaults)
                  order by a.position)
-          from unnest(coalesce(p.proargnames, array[]::text[]), p.proargtypes::oid[])
+          from rows from (pg_catalog.unnest(coalesce(p.proargnames, array[]::text[])),
+                          pg_catalog.unnest(p.proargtypes::oid[]))
                with ordinality as a(name, type_oid, position)),
          '[]'::jsonb) as arguments,
        pg_catalog.pg_get_expr(p.proargdefaults, 0) as defaults,

@@ -23,15 +23,15 @@ order by o.id;
 -- name: demo_tables_present
 -- Which of the tables that hold people and organizations exist (before any migration,
 -- neither may).
-select to_regclass('auth.users') is not null as users,
-       to_regclass('mentoring.organizations') is not null as organizations;
+select pg_catalog.to_regclass('auth.users') is not null as users,
+       pg_catalog.to_regclass('mentoring.organizations') is not null as organizations;
 
 -- name: demo_foreign_users
 -- Users the demo did not create (it gives its people @harbor.example addresses).
-select count(*) as n from auth.users u
+select pg_catalog.count(*) as n from auth.users u
 where u.email is null or u.email not like '%%@harbor.example';
 
 -- name: demo_foreign_organizations
 -- Organizations the demo did not create.
-select count(*) as n from mentoring.organizations o
+select pg_catalog.count(*) as n from mentoring.organizations o
 where o.name !~ '^Harbor Peer Mentors [0-9a-f]{6}$';

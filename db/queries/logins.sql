@@ -7,7 +7,7 @@
 -- The roles a login is to be granted that do not exist (yet): the Supabase roles come
 -- from Supabase or db/supabase/compat.sql, mentoring_relay from the migrations.
 select wanted.rolname
-from unnest(%(roles)s::text[]) as wanted(rolname)
+from pg_catalog.unnest(%(roles)s::text[]) as wanted(rolname)
 where not exists (select from pg_catalog.pg_roles r where r.rolname = wanted.rolname)
 order by wanted.rolname;
 

@@ -3,7 +3,7 @@
 
 -- name: relay_set_role
 -- SET ROLE for the session (a login role that is a NOINHERIT member of service_role).
-select set_config('role', %(role)s, false);
+select pg_catalog.set_config('role', %(role)s, false);
 
 -- name: relay_listen
 -- The core's wake-up channel (mentoring.wake_relays).
@@ -11,17 +11,17 @@ listen mentoring_outbox;
 
 -- name: relay_awake
 -- Held while the relay drains: writers meanwhile skip their NOTIFY (mentoring.wake_relays).
-select pg_try_advisory_lock(mentoring.relay_awake_lock()) as held;
+select pg_catalog.pg_try_advisory_lock(mentoring.relay_awake_lock()) as held;
 
 -- name: relay_not_awake
-select pg_advisory_unlock(mentoring.relay_awake_lock()) as released;
+select pg_catalog.pg_advisory_unlock(mentoring.relay_awake_lock()) as released;
 
 -- name: relay_fence_timeout
-select set_config('lock_timeout', %(timeout)s, true);
+select pg_catalog.set_config('lock_timeout', %(timeout)s, true);
 
 -- name: relay_fence
 -- Waits for the writers in flight, who may have skipped their NOTIFY while we drained.
-select pg_advisory_xact_lock(mentoring.relay_fence_lock());
+select pg_catalog.pg_advisory_xact_lock(mentoring.relay_fence_lock());
 
 -- name: relay_ping
 -- Is the LISTEN connection still alive?
@@ -41,15 +41,15 @@ select mentoring.outbox_delivered(%(ids)s::bigint[]);
 -- A retry in %(delay)s (on the database's clock), or a dead letter when it is null.
 select mentoring.outbox_failed(
   %(id)s::bigint, %(claim_id)s::uuid, %(error)s::text,
-  clock_timestamp() + %(delay)s::interval);
+  pg_catalog.clock_timestamp() + %(delay)s::interval);
 
 -- name: relay_failed_many
 -- Each failed row of a batch: a retry after its delay (on the database's clock), or a dead
 -- letter when its delay is null. Returns the rows whose claim was still ours.
 select mentoring.outbox_failed_v2(
   %(ids)s::bigint[], %(claim_ids)s::uuid[], %(errors)s::text[],
-  array(select clock_timestamp() + d.delay
-        from unnest(%(delays)s::interval[]) with ordinality as d(delay, n)
+  array(select pg_catalog.clock_timestamp() + d.delay
+        from pg_catalog.unnest(%(delays)s::interval[]) with ordinality as d(delay, n)
         order by d.n)) as decided;
 
 -- name: relay_release
@@ -57,7 +57,7 @@ select mentoring.outbox_release_v2(%(claim_id)s::uuid, %(ids)s::bigint[]);
 
 -- name: outbox_stats
 select pending, due, in_flight, dead, delivered, oldest_pending_at,
-       coalesce(extract(epoch from clock_timestamp() - oldest_pending_at), 0)::float8
+       coalesce(extract(epoch from pg_catalog.clock_timestamp() - oldest_pending_at), 0)::float8
          as oldest_pending_seconds
 from mentoring.outbox_stats();
 
@@ -73,7 +73,7 @@ select mentoring.outbox_purge_delivered(%(older_than)s::interval);
 select o.id,
        case when o.delivered_at is not null then 'delivered'
             when o.dead_at is not null then 'dead'
-            when o.leased_until > now() then 'in_flight'
+            when o.leased_until > pg_catalog.now() then 'in_flight'
             else 'pending' end as state,
        o.attempts,
        o.kind,
@@ -96,7 +96,7 @@ limit %(limit)s::integer;
 
 -- name: outbox_pending_outside_organization
 -- Pending rows of other organizations (the demo delivers only when there are none).
-select count(*)
+select pg_catalog.count(*)
 from mentoring.outbox o
 where o.delivered_at is null and o.dead_at is null
   and (o.payload -> 'mentor' ->> 'organization_id')::uuid <> %(organization_id)s::uuid;

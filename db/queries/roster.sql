@@ -3,6 +3,12 @@
 -- as every other writer (docs/integration.md). No status is ever written here, except a
 -- new mentor's first one (active only with a certification covering today).
 
+-- name: roster_session
+-- Every roster transaction starts here: it runs as the owner, so a name must never resolve
+-- to something another role planted in the login's search path (a public.lower(daterange)
+-- is a better match than pg_catalog.lower(anyrange)). Local: safe behind a pooler.
+select pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
 -- name: roster_lock
 -- Roster writers one at a time, so that "find by natural key, else create" cannot create
 -- twice. Two-key form: never the relay's single-bigint advisory locks.
@@ -69,7 +75,7 @@ order by u.id;
 
 -- name: roster_insert_user
 -- A local user, for development on plain PostgreSQL only (refused on Supabase Auth).
-insert into auth.users (id, email) values (gen_random_uuid(), %(email)s)
+insert into auth.users (id, email) values (pg_catalog.gen_random_uuid(), %(email)s)
 returning id, email::text as email;
 
 -- name: roster_staff_role
@@ -141,29 +147,29 @@ delete from mentoring.mentor_coordinators c
 where c.mentor_id = %(mentor_id)s and c.coordinator_id = %(coordinator_id)s;
 
 -- name: roster_certification_by_id
-select c.id, c.mentor_id, m.organization_id, lower(c.valid_during) as valid_from,
-       nullif(upper(c.valid_during), 'infinity') - 1 as valid_until, c.name
+select c.id, c.mentor_id, m.organization_id, pg_catalog.lower(c.valid_during) as valid_from,
+       nullif(pg_catalog.upper(c.valid_during), 'infinity') - 1 as valid_until, c.name
 from mentoring.certifications c join mentoring.mentors m on m.id = c.mentor_id
 where c.id = %(id)s;
 
 -- name: roster_certifications_starting
 -- A certification's natural key: its mentor and its first day.
-select c.id, c.mentor_id, m.organization_id, lower(c.valid_during) as valid_from,
-       nullif(upper(c.valid_during), 'infinity') - 1 as valid_until, c.name
+select c.id, c.mentor_id, m.organization_id, pg_catalog.lower(c.valid_during) as valid_from,
+       nullif(pg_catalog.upper(c.valid_during), 'infinity') - 1 as valid_until, c.name
 from mentoring.certifications c join mentoring.mentors m on m.id = c.mentor_id
-where c.mentor_id = %(mentor_id)s and lower(c.valid_during) = %(valid_from)s
+where c.mentor_id = %(mentor_id)s and pg_catalog.lower(c.valid_during) = %(valid_from)s
 order by c.created_at, c.id;
 
 -- name: roster_insert_certification
 -- valid_until is the last certified day (null: no end); the range excludes its upper bound.
 -- Its triggers lock the mentor's row and recompute mentors.certified_through.
 insert into mentoring.certifications (mentor_id, valid_during, name)
-values (%(mentor_id)s, daterange(%(valid_from)s, %(valid_until)s::date + 1), %(name)s)
+values (%(mentor_id)s, pg_catalog.daterange(%(valid_from)s, %(valid_until)s::date + 1), %(name)s)
 returning id;
 
 -- name: roster_update_certification
 update mentoring.certifications c
-set valid_during = daterange(%(valid_from)s, %(valid_until)s::date + 1), name = %(name)s
+set valid_during = pg_catalog.daterange(%(valid_from)s, %(valid_until)s::date + 1), name = %(name)s
 where c.id = %(id)s;
 
 -- name: roster_certified_today
@@ -202,8 +208,8 @@ where m.organization_id = any(%(organization_ids)s)
 order by m.display_name, m.id;
 
 -- name: roster_list_certifications
-select c.mentor_id, c.id, lower(c.valid_during) as valid_from,
-       nullif(upper(c.valid_during), 'infinity') - 1 as valid_until, c.name
+select c.mentor_id, c.id, pg_catalog.lower(c.valid_during) as valid_from,
+       nullif(pg_catalog.upper(c.valid_during), 'infinity') - 1 as valid_until, c.name
 from mentoring.certifications c join mentoring.mentors m on m.id = c.mentor_id
 where m.organization_id = any(%(organization_ids)s)
-order by c.mentor_id, lower(c.valid_during), c.id;
+order by c.mentor_id, pg_catalog.lower(c.valid_during), c.id;

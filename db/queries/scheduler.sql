@@ -3,20 +3,20 @@
 
 -- name: sweep_lapsed_estimate
 -- How many mentors the expiry sweep may expire (for a progress bar; an upper bound).
-select count(*) as estimate
+select pg_catalog.count(*) as estimate
 from mentoring.mentors m
 join mentoring.organizations o on o.id = m.organization_id
 where m.status <> 'expired_cert'
   and (m.certified_through is null
-       or m.certified_through < (now() at time zone o.time_zone)::date);
+       or m.certified_through < (pg_catalog.now() at time zone o.time_zone)::date);
 
 -- name: sweep_overdue_estimate
-select count(*) as estimate
+select pg_catalog.count(*) as estimate
 from mentoring.pause_periods p
 join mentoring.mentors m on m.open_pause_id = p.id
 join mentoring.organizations o on o.id = m.organization_id
 where p.ended_at is null and p.overdue_notified_at is null
-  and p.expected_return_date < (now() at time zone o.time_zone)::date;
+  and p.expected_return_date < (pg_catalog.now() at time zone o.time_zone)::date;
 
 -- name: sweep_remind_overdue
 select mentoring.remind_overdue_pauses(%(batch_size)s) as result;
@@ -32,8 +32,8 @@ select mentoring.take_sweeper_lease(%(holder)s, %(lease)s) as taken;
 select mentoring.release_sweeper_lease(%(holder)s) as released;
 
 -- name: cron_state
-select exists (select from pg_available_extensions where name = 'pg_cron') as available,
-       exists (select from pg_extension where extname = 'pg_cron') as installed;
+select exists (select from pg_catalog.pg_available_extensions where name = 'pg_cron') as available,
+       exists (select from pg_catalog.pg_extension where extname = 'pg_cron') as installed;
 
 -- name: cron_schedule
 -- Creates or updates the job of that name.

@@ -3,7 +3,7 @@
 -- staffing features own these rows.)
 
 -- name: seed_user
-insert into auth.users (id, email) values (gen_random_uuid(), %(email)s) returning id;
+insert into auth.users (id, email) values (pg_catalog.gen_random_uuid(), %(email)s) returning id;
 
 -- name: seed_organization
 insert into mentoring.organizations (name, time_zone) values (%(name)s, %(time_zone)s)
@@ -21,12 +21,12 @@ returning id;
 -- name: seed_certification
 -- Valid from first_day up to, not including, lapses_on (null: no end).
 insert into mentoring.certifications (mentor_id, valid_during)
-values (%(mentor_id)s, daterange(%(first_day)s, %(lapses_on)s));
+values (%(mentor_id)s, pg_catalog.daterange(%(first_day)s, %(lapses_on)s));
 
 -- name: seed_lapse
 -- End every certification of the mentor before today (in the organization's zone).
 update mentoring.certifications c
-set valid_during = daterange(least(lower(c.valid_during), today - 30), today)
+set valid_during = pg_catalog.daterange(least(pg_catalog.lower(c.valid_during), today - 30), today)
 from (
   select mentoring.organization_today(m.organization_id) as today
   from mentoring.mentors m where m.id = %(mentor_id)s

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+import psycopg
 import pytest
 
 from pyproj_rpc.cli import exit_codes
@@ -232,6 +233,36 @@ def test_importing_a_roster_twice_reports_created_then_unchanged(isolated_db: Da
     second = roster(isolated_db, "import", str(EXAMPLE))
     assert second.returncode == exit_codes.OK, second.stderr
     assert second.stdout.strip().endswith("12 rows: 12 unchanged")
+
+
+PLANTED = """
+create function public.{name}(daterange) returns date language plpgsql as $$
+begin
+  raise exception 'planted public.{name} ran as %', current_user;
+end
+$$;
+"""
+
+
+def test_roster_runs_no_function_another_role_planted_in_public(isolated_db: Database) -> None:
+    # As on Supabase, where authenticated may create in public: a better match than
+    # pg_catalog.lower(anyrange) for the owner's unqualified lower(daterange).
+    first = roster(isolated_db, "import", str(EXAMPLE), "--create-users")
+    assert first.returncode == exit_codes.OK, first.stderr
+    before = cli_listing(isolated_db)
+    with isolated_db.connect(autocommit=True) as conn:
+        conn.execute("grant create on schema public to authenticated")
+        conn.execute("set role authenticated")
+        for name in ("lower", "upper"):
+            conn.execute(PLANTED.format(name=name))
+        conn.execute("reset role")
+        with pytest.raises(psycopg.errors.RaiseException, match=r"planted public\.lower ran"):
+            conn.execute("select lower(valid_during) from mentoring.certifications")
+
+    again = roster(isolated_db, "import", str(EXAMPLE), "--json")
+    assert again.returncode == exit_codes.OK, again.stderr
+    assert json.loads(again.stdout)["counts"] == {"unchanged": 12}
+    assert cli_listing(isolated_db) == before
 
 
 def test_an_import_with_a_malformed_row_applies_nothing_and_exits_2(

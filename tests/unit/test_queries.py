@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pyproj_rpc.errors import ConfigurationError
-from pyproj_rpc.queries import parse, query
+from pyproj_rpc.queries import all_queries, parse, query
 
 
 def test_a_file_splits_into_its_named_queries() -> None:
@@ -25,3 +27,72 @@ def test_an_unknown_query_name_is_a_clear_error() -> None:
 
 def test_the_shipped_queries_load() -> None:
     assert "set_config('role'" in query("set_request_context")
+
+
+# SQL's own syntax that looks like a call; everything else names a function.
+NOT_FUNCTIONS = frozenset(
+    [
+        "all",
+        "and",
+        "any",
+        "array",
+        "as",
+        "case",
+        "cast",
+        "check",
+        "coalesce",
+        "conflict",
+        "do",
+        "exists",
+        "explain",
+        "extract",
+        "filter",
+        "from",
+        "greatest",
+        "if",
+        "in",
+        "insert",
+        "into",
+        "join",
+        "lateral",
+        "least",
+        "materialized",
+        "not",
+        "nullif",
+        "on",
+        "or",
+        "over",
+        "returning",
+        "row",
+        "select",
+        "set",
+        "then",
+        "using",
+        "values",
+        "when",
+        "where",
+        "with",
+    ]
+)
+CALL = re.compile(r"(?<![.\w\"$])(?<!\bas )([a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
+
+
+def unqualified_calls(sql: str) -> list[str]:
+    code = re.sub(r"--[^\n]*", "", sql)
+    code = re.sub(r"'(?:[^']|'')*'", "''", code)
+    return [m.group(1) for m in CALL.finditer(code) if m.group(1).lower() not in NOT_FUNCTIONS]
+
+
+def test_the_scan_finds_an_unqualified_call_and_passes_a_qualified_one() -> None:
+    sql = "select lower(r) as x(a), pg_catalog.upper(r), coalesce(1) -- now()\nfrom t as t(a)"
+    assert unqualified_calls(sql) == ["lower"]
+
+
+def test_every_function_a_query_calls_is_schema_qualified() -> None:
+    # Queries run as the owner, a superuser or a service login with the login's own
+    # search_path: an unqualified lower(daterange) resolves to a public.lower(daterange)
+    # that any role with CREATE on public (authenticated, on Supabase) may plant.
+    found = {
+        name: calls for name, sql in all_queries().items() if (calls := unqualified_calls(sql))
+    }
+    assert found == {}
