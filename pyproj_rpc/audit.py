@@ -36,7 +36,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from pyproj_rpc.errors import ConfigurationError
+from pyproj_rpc.errors import ConfigurationError, PyprojRpcError
 from pyproj_rpc.queries import query
 
 HEADS_FORMAT = "pyproj-rpc/audit-heads/v1"
@@ -48,8 +48,32 @@ class AuditAccessDenied(ConfigurationError):
     service_role can)."""
 
 
+class AuditCatalogTampered(PyprojRpcError):
+    """The catalog holds something that would run code other than PostgreSQL's as the
+    verifier (a cast from one of our types, a table replaced by a view, ...): nothing is
+    read, and the trail is not to be trusted until a DBA has looked."""
+
+    code = "catalog_tampered"
+
+    def __init__(self, findings: Sequence[CatalogFinding]) -> None:
+        self.findings = tuple(findings)
+        listed = "; ".join(f"{f.finding}: {f.detail}" for f in self.findings)
+        super().__init__(
+            f"refusing to read the audit trail: the catalog was changed in a way that would "
+            f"run code as this role ({listed})"
+        )
+
+
 class InvalidHeadsFile(ConfigurationError):
     """A stored heads file that is not one ``audit heads --json`` wrote, or was changed."""
+
+
+@dataclass(frozen=True)
+class CatalogFinding:
+    """One thing in the catalog that a migrated database does not hold."""
+
+    finding: str  # not_a_table, child_table, column_type, cast
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -126,10 +150,14 @@ def heads_digest(heads: Sequence[Head]) -> str:
 @contextmanager
 def audit_snapshot(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
     """One read-only, repeatable-read transaction with PostgreSQL's built-ins first and
-    row-level security off (a role it would filter gets an error, not a partial trail)."""
+    row-level security off (a role it would filter gets an error, not a partial trail),
+    in a catalog that runs nothing but PostgreSQL's code as this role."""
     try:
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query("audit_session"))
+            findings = cur.execute(query("audit_catalog"), {}).fetchall()
+            if findings:
+                raise AuditCatalogTampered([CatalogFinding(**row) for row in findings])
             yield cur
     except psycopg.errors.InsufficientPrivilege as exc:
         raise AuditAccessDenied(
@@ -147,7 +175,7 @@ def read_heads(conn: psycopg.Connection[Any]) -> Heads:
     """Every mentor's chain head, as stored."""
     with audit_snapshot(conn) as cur:
         rows = cur.execute(query("audit_heads")).fetchall()
-        taken_at = cur.execute("select statement_timestamp() as now").fetchone()
+        taken_at = cur.execute(query("audit_now")).fetchone()
     assert taken_at is not None
     return Heads(
         tuple(Head(row["mentor_id"], row["sequence"], row["hash"]) for row in rows),

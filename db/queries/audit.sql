@@ -12,12 +12,88 @@ set transaction isolation level repeatable read, read only;
 set local search_path = pg_catalog, pg_temp;
 set local row_security = off;
 
+-- name: audit_catalog
+-- What would make the verifier run code that is not PostgreSQL's: a table replaced by a
+-- view or given a child table, a column of another type than the encoding expects, a cast
+-- from or to a type of the mentoring schema (to_jsonb and ::text call a cast's function,
+-- as the verifier). The owner may create any of these; a migrated database has none.
+with expected (relation, column_name, type_name) as (
+  values ('mentoring.mentors', 'id', 'uuid'),
+         ('mentoring.mentors', 'status', 'mentoring.mentor_status'),
+         ('mentoring.mentors', 'status_version', 'integer'),
+         ('mentoring.mentors', 'status_changed_at', 'timestamp with time zone'),
+         ('mentoring.mentors', 'open_pause_id', 'uuid'),
+         ('mentoring.status_events', 'mentor_id', 'uuid'),
+         ('mentoring.status_events', 'sequence', 'integer'),
+         ('mentoring.status_events', 'from_status', 'mentoring.mentor_status'),
+         ('mentoring.status_events', 'to_status', 'mentoring.mentor_status'),
+         ('mentoring.status_events', 'reason', 'text'),
+         ('mentoring.status_events', 'actor_user_id', 'uuid'),
+         ('mentoring.status_events', 'actor_kind', 'mentoring.actor_kind'),
+         ('mentoring.status_events', 'database_role', 'text'),
+         ('mentoring.status_events', 'forced', 'boolean'),
+         ('mentoring.status_events', 'findings', 'jsonb'),
+         ('mentoring.status_events', 'idempotency_key', 'uuid'),
+         ('mentoring.status_events', 'pause_id', 'uuid'),
+         ('mentoring.status_events', 'occurred_at', 'timestamp with time zone'),
+         ('mentoring.status_events', 'prev_hash', 'bytea'),
+         ('mentoring.status_events', 'hash', 'bytea'),
+         ('mentoring.pause_periods', 'id', 'uuid'),
+         ('mentoring.pause_periods', 'mentor_id', 'uuid'),
+         ('mentoring.pause_periods', 'start_date', 'date'),
+         ('mentoring.pause_periods', 'expected_return_date', 'date'),
+         ('mentoring.pause_periods', 'reason', 'text'),
+         ('mentoring.pause_periods', 'started_at', 'timestamp with time zone'),
+         ('mentoring.pause_periods', 'started_by', 'uuid'),
+         ('mentoring.pause_periods', 'started_by_kind', 'mentoring.actor_kind'),
+         ('mentoring.pause_periods', 'forced', 'boolean'),
+         ('mentoring.pause_periods', 'ended_at', 'timestamp with time zone'),
+         ('mentoring.pause_periods', 'end_date', 'date'),
+         ('mentoring.pause_periods', 'end_reason', 'mentoring.pause_end_reason'),
+         ('mentoring.pause_periods', 'ended_by', 'uuid'),
+         ('mentoring.pause_periods', 'ended_by_kind', 'mentoring.actor_kind'),
+         ('mentoring.pause_periods', 'end_note', 'text')
+), relation as (
+  select distinct x.relation, pg_catalog.to_regclass(x.relation) as oid from expected x
+)
+select 'not_a_table' as finding,
+       pg_catalog.format('%%s is a %%s, not a table', r.relation,
+         case c.relkind when 'v' then 'view' when 'm' then 'materialized view'
+                        when 'f' then 'foreign table' else pg_catalog.format('relation of kind %%s', c.relkind) end)
+         as detail
+from relation r join pg_catalog.pg_class c on c.oid = r.oid
+where c.relkind not in ('r', 'p')
+union all
+select 'child_table', pg_catalog.format('%%s inherits from %%s', i.inhrelid::regclass, r.relation)
+from relation r join pg_catalog.pg_inherits i on i.inhparent = r.oid
+union all
+select 'column_type',
+       pg_catalog.format('%%s.%%s is %%s, not %%s', x.relation, x.column_name,
+         coalesce(pg_catalog.format_type(a.atttypid, a.atttypmod), 'missing'), x.type_name)
+from expected x
+join relation r on r.relation = x.relation
+left join pg_catalog.pg_attribute a
+  on a.attrelid = r.oid and a.attname = x.column_name and a.attnum > 0 and not a.attisdropped
+where r.oid is not null and a.atttypid is distinct from pg_catalog.to_regtype(x.type_name)
+union all
+select 'cast',
+       pg_catalog.format('a cast from %%s to %%s%%s', c.castsource::regtype, c.casttarget::regtype,
+         case when c.castfunc <> 0 then ' with function ' || c.castfunc::regprocedure end)
+from pg_catalog.pg_cast c
+where exists (
+  select from pg_catalog.pg_type t
+  where t.oid in (c.castsource, c.casttarget) and t.typnamespace = 'mentoring'::regnamespace)
+order by 1, 2;
+
 -- name: audit_heads
 -- The last event of every mentor's chain: (mentor, sequence, hash as stored).
 select distinct on (e.mentor_id)
        e.mentor_id, e.sequence, pg_catalog.encode(e.hash, 'hex') as hash
 from mentoring.status_events e
 order by e.mentor_id, e.sequence desc;
+
+-- name: audit_now
+select pg_catalog.statement_timestamp() as now;
 
 -- name: audit_counts
 -- What verify looked at.
@@ -40,21 +116,26 @@ with mentor as (
          pg_catalog.lag(e.sequence) over chain as previous_sequence,
          pg_catalog.lag(e.hash) over chain as previous_hash,
          pg_catalog.lag(e.to_status) over chain as previous_status,
-         -- the encoding of db/migrations/0009_audit_chain/up/01_hash_chain.sql
+         -- the encoding of db/migrations/0009_audit_chain/up/01_hash_chain.sql; enums
+         -- through format() (their output function), never a cast an owner could create;
+         -- an enum label is never '', so nullif gives back a null
          pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.jsonb_build_array(
            'pyproj-rpc/status_event/v1',
            pg_catalog.encode(e.prev_hash, 'hex'),
-           e.mentor_id, e.sequence, e.from_status, e.to_status, e.reason, e.actor_user_id,
-           e.actor_kind, e.database_role, e.forced, e.findings, e.idempotency_key,
-           e.pause_id,
+           e.mentor_id, e.sequence, pg_catalog.format('%%s', e.from_status),
+           pg_catalog.format('%%s', e.to_status), e.reason, e.actor_user_id,
+           pg_catalog.format('%%s', e.actor_kind), e.database_role, e.forced, e.findings,
+           e.idempotency_key, e.pause_id,
            pg_catalog.to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
            case when e.to_status = 'paused' then pg_catalog.jsonb_build_array(
              p.start_date, p.expected_return_date, p.reason,
              pg_catalog.to_char(p.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-             p.started_by, p.started_by_kind, p.forced) end,
+             p.started_by, nullif(pg_catalog.format('%%s', p.started_by_kind), ''), p.forced) end,
            case when e.from_status = 'paused' then pg_catalog.jsonb_build_array(
              pg_catalog.to_char(p.ended_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-             p.end_date, p.end_reason, p.ended_by, p.ended_by_kind, p.end_note) end
+             p.end_date, nullif(pg_catalog.format('%%s', p.end_reason), ''),
+             p.ended_by, nullif(pg_catalog.format('%%s', p.ended_by_kind), ''),
+             p.end_note) end
          )::text, 'UTF8')) as recomputed
   from mentoring.status_events e
   left join mentoring.pause_periods p on p.id = e.pause_id

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -12,7 +14,7 @@ import psycopg
 
 from pyproj_rpc import audit as chain
 from pyproj_rpc.cli import exit_codes
-from pyproj_rpc.cli.app import database_url_option
+from pyproj_rpc.cli.app import database_url_option, emit_json_error, fail
 from pyproj_rpc.cli.render import jsonable
 from pyproj_rpc.queries import query
 from pyproj_rpc.settings import resolve_database_url
@@ -39,6 +41,18 @@ def connect(database_url: str | None, role: str | None) -> psycopg.Connection[An
     return conn
 
 
+@contextmanager
+def untampered_catalog(as_json: bool) -> Iterator[None]:
+    """A catalog that would run foreign code as us: exit 5, with each finding."""
+    try:
+        yield
+    except chain.AuditCatalogTampered as exc:
+        findings = [{"finding": f.finding, "detail": f.detail} for f in exc.findings]
+        if as_json:
+            emit_json_error(exc.code, str(exc), exit_codes.BROKEN, details=findings)
+        fail(str(exc), exit_codes.BROKEN, exc.code)
+
+
 @click.group()
 def audit() -> None:
     """The audit trail's hash chains: heads to store elsewhere, and verification."""
@@ -54,7 +68,7 @@ def heads(database_url: str | None, role: str | None, as_json: bool) -> None:
     Store the --json output outside the database (and the digest in a second place):
     `audit verify --heads FILE` then proves that no event up to these heads changed.
     """
-    with connect(database_url, role) as conn:
+    with untampered_catalog(as_json), connect(database_url, role) as conn:
         current = chain.read_heads(conn)
     if as_json:
         click.echo(json.dumps(current.document(), indent=2))
@@ -91,7 +105,7 @@ def verify(
     """Recompute every chain, cross-check statuses, versions and pauses, compare with
     stored heads; report the first broken link of each mentor (exit 5 if any)."""
     stored = chain.load_heads(heads_file) if heads_file else None
-    with connect(database_url, role) as conn:
+    with untampered_catalog(as_json), connect(database_url, role) as conn:
         result = chain.verify(conn, mentor_id=mentor_id, stored=stored)
     if as_json:
         click.echo(json.dumps({"ok": result.ok, **jsonable(result)}, indent=2))

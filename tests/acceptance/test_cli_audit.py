@@ -143,6 +143,30 @@ def test_only_roles_that_read_the_whole_trail_may_verify(
     assert "row-level security" in user.stderr
 
 
+def test_a_catalog_that_would_run_code_as_the_verifier_exits_5_with_its_findings(
+    isolated_db: Database, history: History
+) -> None:
+    with isolated_db.connect() as conn:
+        conn.execute(
+            "create function public.kind_as_json(mentoring.actor_kind) returns json"
+            " language sql as $$ select pg_catalog.to_json('system'::text) $$"
+        )
+        conn.execute("create cast (mentoring.actor_kind as json) with function public.kind_as_json")
+        conn.commit()
+    result = cli(
+        "audit", "verify", "--json", "--role", "service_role", "--database-url", isolated_db.url
+    )
+    assert result.returncode == exit_codes.BROKEN
+    assert result.stdout == ""
+    error = json.loads(result.stderr)["error"]
+    assert error["code"] == "catalog_tampered"
+    assert [d["finding"] for d in error["details"]] == ["cast"]
+    text = cli("audit", "heads", "--database-url", isolated_db.url)
+    assert text.returncode == exit_codes.BROKEN
+    assert "refusing to read the audit trail" in text.stderr
+    assert "kind_as_json" in text.stderr
+
+
 def test_ten_thousand_events_verify_from_the_command_line(isolated_db: Database) -> None:
     ten_thousand_events(isolated_db)
     result = cli("audit", "verify", "--database-url", isolated_db.url)

@@ -421,6 +421,76 @@ def test_verify_does_not_trust_functions_an_owner_can_replace(
         assert first_problems(audit.verify(conn)) == {history.lifted.id: ("hash_mismatch", 1)}
 
 
+CAST_HOOK = (
+    "create table public.hook_calls (called_as text)",
+    "grant insert on public.hook_calls to public",
+    """create function public.status_as_json(mentoring.mentor_status) returns json
+    language plpgsql as $$
+    begin
+      insert into public.hook_calls values (current_user);  -- or COPY ... TO PROGRAM
+      return pg_catalog.to_json($1::text);
+    end
+    $$""",
+    "create cast (mentoring.mentor_status as json) with function public.status_as_json",
+)
+
+
+def hook_calls(database: Database) -> list[str]:
+    with database.connect() as conn:
+        return [row[0] for row in conn.execute("select called_as from public.hook_calls")]
+
+
+def test_a_cast_the_owner_created_never_runs_as_the_verifier(
+    isolated_db: Database, history: History
+) -> None:
+    with isolated_db.connect() as conn:
+        for statement in CAST_HOOK:
+            conn.execute(statement)
+        # the hook works: to_jsonb of our enum calls it, as whoever converts
+        conn.execute("select pg_catalog.to_jsonb('paused'::mentoring.mentor_status)")
+        assert conn.execute("select count(*) from public.hook_calls").fetchone() == (1,)
+        conn.execute("truncate public.hook_calls")
+        conn.commit()
+    with isolated_db.connect(autocommit=True) as conn:
+        conn.execute("set role service_role")
+        for read in (audit.verify, audit.read_heads):
+            with pytest.raises(audit.AuditCatalogTampered) as caught:
+                read(conn)
+            assert [f.finding for f in caught.value.findings] == ["cast"]
+            assert "status_as_json" in caught.value.findings[0].detail
+    assert hook_calls(isolated_db) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "finding", "detail"),
+    [
+        (
+            "create table public.more_events () inherits (mentoring.status_events)",
+            "child_table",
+            "public.more_events inherits from mentoring.status_events",
+        ),
+        (
+            "alter table mentoring.pause_periods alter column end_note type varchar(500)",
+            "column_type",
+            "mentoring.pause_periods.end_note is character varying(500), not text",
+        ),
+    ],
+    ids=["child table", "column type"],
+)
+def test_a_changed_table_is_refused_before_anything_is_read(
+    isolated_db: Database, history: History, change: str, finding: str, detail: str
+) -> None:
+    with isolated_db.connect() as conn:
+        conn.execute(change)
+        conn.commit()
+    with (
+        isolated_db.connect(autocommit=True) as conn,
+        pytest.raises(audit.AuditCatalogTampered) as caught,
+    ):
+        audit.verify(conn)
+    assert [(f.finding, f.detail) for f in caught.value.findings] == [(finding, detail)]
+
+
 # -- at scale ------------------------------------------------------------------------------
 
 
