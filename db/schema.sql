@@ -1,4 +1,4 @@
--- The schemas api and mentoring at revision 0011, as the migrations build them:
+-- The schemas api and mentoring at revision 0012, as the migrations build them:
 -- every table, function, trigger, policy and grant, in one place.
 -- Generated, do not edit: `pyproj-rpc db schema` writes it from a fresh database migrated to head,
 -- as printed by pg_dump 15; the test suite fails when it is stale.
@@ -594,10 +594,11 @@ CREATE FUNCTION mentoring.caller_pause_findings(mentor_id uuid) RETURNS jsonb
 declare
   mentor mentoring.mentors;
 begin
+  perform mentoring.caller_key();  -- nobody is refused as such, before not found
   select m.* into mentor from mentoring.mentors m where m.id = caller_pause_findings.mentor_id;
   if mentor.id is null then
     perform mentoring.raise_error('mentor_not_found', 'no such mentor',
-      jsonb_build_object('mentor_id', caller_pause_findings.mentor_id));
+      pg_catalog.jsonb_build_object('mentor_id', caller_pause_findings.mentor_id));
   end if;
   perform mentoring.resolve_actor(mentor);
   if not exists (select from mentoring.pause_preconditions p where p.enabled) then
@@ -2483,17 +2484,18 @@ CREATE FUNCTION mentoring.status_facts(mentor_id uuid, OUT caller_kind mentoring
 declare
   mentor mentoring.mentors;
 begin
+  perform mentoring.caller_key();  -- nobody is refused as such, before not found
   select m.* into mentor from mentoring.mentors m where m.id = status_facts.mentor_id;
   if mentor.id is null then
     perform mentoring.raise_error('mentor_not_found', 'no such mentor',
-      jsonb_build_object('mentor_id', status_facts.mentor_id));
+      pg_catalog.jsonb_build_object('mentor_id', status_facts.mentor_id));
   end if;
   select a.kind, a.user_id into caller_kind, caller_user_id
   from mentoring.resolve_actor(mentor) a;
-  select (now() at time zone o.time_zone)::date into today
+  select (pg_catalog.now() at time zone o.time_zone)::date into today
   from mentoring.organizations o where o.id = mentor.organization_id;
   coverage := mentoring.certification_coverage(mentor.id, today);
-  select to_jsonb(p) - 'open_id' into open_pause
+  select pg_catalog.to_jsonb(p) - 'open_id' into open_pause
   from mentoring.pause_periods p where p.id = mentor.open_pause_id;
 end
 $$;
