@@ -11,6 +11,7 @@ refused as 400 ``invalid_input``.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -209,7 +210,9 @@ def check_claims(claims: dict[str, Any], now: float) -> None:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A JSON number we can compare: Python's json reads NaN and Infinity too, and an
+    ``exp`` of either would never expire."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def json_type(value: Any) -> str:
@@ -219,7 +222,9 @@ def json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
-        return "a number"
+        if math.isnan(value):
+            return "NaN"
+        return "a number" if math.isfinite(value) else "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, str):
         return "a string"
     return "an array" if isinstance(value, list) else "an object"

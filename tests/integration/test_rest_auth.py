@@ -166,6 +166,30 @@ def test_an_expired_token_is_401(client: httpx.Client, scene: tuple[Organization
         ("sub", 42, "JWT claim 'sub' must be a string, not a number"),
         ("exp", "tomorrow", "JWT claim 'exp' must be a number of seconds since the epoch"),
         ("iat", "now", "JWT claim 'iat' must be a number of seconds since the epoch"),
+        (
+            "exp",
+            float("inf"),
+            "JWT claim 'exp' must be a number of seconds since the epoch, not Infinity",
+        ),
+        (
+            "exp",
+            float("nan"),
+            "JWT claim 'exp' must be a number of seconds since the epoch, not NaN",
+        ),
+        (
+            "nbf",
+            float("-inf"),
+            "JWT claim 'nbf' must be a number of seconds since the epoch, not -Infinity",
+        ),
+    ],
+    ids=[
+        "sub null",
+        "sub a number",
+        "exp a string",
+        "iat a string",
+        "exp Infinity",
+        "exp NaN",
+        "nbf -Infinity",
     ],
 )
 def test_a_correctly_signed_token_with_a_malformed_claim_says_which_claim(
