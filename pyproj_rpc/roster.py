@@ -583,11 +583,9 @@ class Roster:
     ) -> list[Outcome]:
         """A new mentor (and their first certification); refused for a user who is a mentor."""
         display_name = clean_name(display_name, "name")
-        user_id, outcomes = self._mentor_user(who, create_user)
-        if user_id is not None:
-            existing = self._row("roster_mentor_by_user", {"user_id": user_id})
-            if existing is not None:
-                raise self._already_a_mentor(who, Mentor(**existing))
+        user_id, outcomes, existing = self._mentor_user(who, create_user)
+        if existing is not None:
+            raise self._already_a_mentor(who, existing)
         return outcomes + self._insert_mentor(org, display_name, user_id, certification)
 
     def ensure_mentor(
@@ -602,13 +600,10 @@ class Roster:
         """The mentor of this user (or, without one, of this name in ``org``): created, or
         their name and certification brought up to date. Never their status."""
         display_name = clean_name(display_name, "name")
-        user_id, outcomes = self._mentor_user(who, create_user)
-        if user_id is not None:
-            row = self._row("roster_mentor_by_user", {"user_id": user_id})
-            if row is not None and row["organization_id"] != org.id:
-                raise self._already_a_mentor(who, Mentor(**row))
-            rows = [row] if row else []
-        else:
+        user_id, outcomes, mentor = self._mentor_user(who, create_user)
+        if mentor is not None and mentor.organization_id != org.id:
+            raise self._already_a_mentor(who, mentor)
+        if user_id is None:
             rows = self._rows(
                 "roster_mentors_by_name",
                 {"organization_id": org.id, "display_name": display_name, "without_user": True},
@@ -620,9 +615,9 @@ class Roster:
                     details={"ids": [str(r["id"]) for r in rows]},
                     hint="give each a user (email), or rename one",
                 )
-        if not rows:
+            mentor = Mentor(**rows[0]) if rows else None
+        if mentor is None:
             return outcomes + self._insert_mentor(org, display_name, user_id, certification)
-        mentor = Mentor(**rows[0])
         details = {"organization_id": str(org.id), "status": mentor.status}
         if mentor.display_name != display_name:
             self._run("roster_set_mentor_name", {"id": mentor.id, "display_name": display_name})
@@ -646,11 +641,14 @@ class Roster:
 
     def _mentor_user(
         self, who: UserRef | None, create_user: bool
-    ) -> tuple[UUID | None, list[Outcome]]:
+    ) -> tuple[UUID | None, list[Outcome], Mentor | None]:
+        """The mentor's user (created if asked, and its outcome), and the mentor that user
+        already is, if any."""
         if who is None:
-            return None, []
+            return None, [], None
         user_id, created = self.user(who, create=create_user)
-        return user_id, [created] if created else []
+        row = self._row("roster_mentor_by_user", {"user_id": user_id})
+        return user_id, [created] if created else [], Mentor(**row) if row else None
 
     @staticmethod
     def _already_a_mentor(who: UserRef | None, mentor: Mentor) -> RosterError:

@@ -10,6 +10,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.localdb.registry import running_local_cluster
+from pyproj_rpc.text import first_line
 
 DATABASE_URL_ENV = "DATABASE_URL"
 
@@ -49,8 +50,3 @@ def check_database_url(url: str) -> str:
     if not all(part.isdigit() for part in port.split(",")):
         raise ConfigurationError(f"malformed database URL: the port {port!r} is not a number")
     return url
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

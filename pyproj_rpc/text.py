@@ -1,4 +1,4 @@
-"""Plain-text tables for terminals."""
+"""Plain text for terminals and logs: tables, and an error in one line."""
 
 from __future__ import annotations
 
@@ -15,3 +15,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in cells
     )
+
+
+def first_line(exc: BaseException) -> str:
+    """An error's first line (a SQLAlchemy error's driver error's), else its type's name."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -12,6 +12,7 @@ import click
 from pyproj_rpc import __version__
 from pyproj_rpc.cli import exit_codes
 from pyproj_rpc.errors import ConfigurationError, PyprojRpcError
+from pyproj_rpc.text import first_line
 
 if TYPE_CHECKING:
     import psycopg
@@ -116,11 +117,6 @@ def database_failure(exc: psycopg.Error, as_json: bool) -> NoReturn:
             fail(f"malformed database URL: {text}", exit_codes.USAGE, "configuration", as_json)
         fail(f"cannot reach the database: {text}", exit_codes.UNAVAILABLE, "unavailable", as_json)
     fail(f"the database refused: {first_line(exc)}", exit_codes.FAILURE, "failed", as_json)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def refusal(exc: PauseManagementError, as_json: bool = False) -> NoReturn:

@@ -52,6 +52,7 @@ from pyproj_rpc.relay.store import (
     OutboxStats,
     bounded,
 )
+from pyproj_rpc.text import first_line
 
 CHANNEL = "mentoring_outbox"
 RETRY_SLACK = 0.05  # claim a scheduled retry this long after it is due (clock differences)
@@ -992,11 +993,6 @@ def by_mentor(messages: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
     for message in messages:
         groups.setdefault(message.mentor_id or f"row:{message.id}", []).append(message)
     return list(groups.values())
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 __all__ = [
