@@ -594,12 +594,7 @@ CREATE FUNCTION mentoring.caller_pause_findings(mentor_id uuid) RETURNS jsonb
 declare
   mentor mentoring.mentors;
 begin
-  perform mentoring.caller_key();  -- nobody is refused as such, before not found
-  select m.* into mentor from mentoring.mentors m where m.id = caller_pause_findings.mentor_id;
-  if mentor.id is null then
-    perform mentoring.raise_error('mentor_not_found', 'no such mentor',
-      pg_catalog.jsonb_build_object('mentor_id', caller_pause_findings.mentor_id));
-  end if;
+  mentor := mentoring.seen_mentor(caller_pause_findings.mentor_id);
   perform mentoring.resolve_actor(mentor);
   if not exists (select from mentoring.pause_preconditions p where p.enabled) then
     return '[]'::jsonb;
@@ -2395,6 +2390,29 @@ $_$;
 ALTER FUNCTION mentoring.search_path_ends_with_pg_temp(config text[]) OWNER TO postgres;
 
 --
+-- Name: seen_mentor(uuid); Type: FUNCTION; Schema: mentoring; Owner: postgres
+--
+
+CREATE FUNCTION mentoring.seen_mentor(mentor_id uuid) RETURNS mentoring.mentors
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  mentor mentoring.mentors;
+begin
+  perform mentoring.caller_key();  -- nobody is refused as such, before not found
+  select m.* into mentor from mentoring.mentors m where m.id = seen_mentor.mentor_id;
+  if mentor.id is null then
+    perform mentoring.raise_error('mentor_not_found', 'no such mentor',
+      pg_catalog.jsonb_build_object('mentor_id', seen_mentor.mentor_id));
+  end if;
+  return mentor;
+end
+$$;
+
+ALTER FUNCTION mentoring.seen_mentor(mentor_id uuid) OWNER TO postgres;
+
+--
 -- Name: pause_periods; Type: TABLE; Schema: mentoring; Owner: postgres
 --
 
@@ -2484,12 +2502,7 @@ CREATE FUNCTION mentoring.status_facts(mentor_id uuid, OUT caller_kind mentoring
 declare
   mentor mentoring.mentors;
 begin
-  perform mentoring.caller_key();  -- nobody is refused as such, before not found
-  select m.* into mentor from mentoring.mentors m where m.id = status_facts.mentor_id;
-  if mentor.id is null then
-    perform mentoring.raise_error('mentor_not_found', 'no such mentor',
-      pg_catalog.jsonb_build_object('mentor_id', status_facts.mentor_id));
-  end if;
+  mentor := mentoring.seen_mentor(status_facts.mentor_id);
   select a.kind, a.user_id into caller_kind, caller_user_id
   from mentoring.resolve_actor(mentor) a;
   select (pg_catalog.now() at time zone o.time_zone)::date into today
@@ -3950,6 +3963,12 @@ GRANT ALL ON FUNCTION mentoring.resolve_actor(mentor mentoring.mentors, OUT kind
 --
 
 REVOKE ALL ON FUNCTION mentoring.search_path_ends_with_pg_temp(config text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION seen_mentor(mentor_id uuid); Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION mentoring.seen_mentor(mentor_id uuid) FROM PUBLIC;
 
 --
 -- Name: TABLE pause_periods; Type: ACL; Schema: mentoring; Owner: postgres

@@ -13,7 +13,7 @@ depends_on = None
 
 sql = SqlRevision(
     "0012_sign_in_first",
-    sha256="ce7ed9409875a8433e5bb6de441ead505d7c0296d7553b85f0412239a524a779",
+    sha256="a9e601b9906bda88d7e7675454797b724cad5460be18a73b24298bf8e3773851",
 )
 
 

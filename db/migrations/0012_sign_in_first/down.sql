@@ -49,3 +49,5 @@ begin
   return mentoring.pause_findings(mentor.id);
 end
 $$;
+
+drop function mentoring.seen_mentor(uuid);
