@@ -77,14 +77,35 @@ NOT_FUNCTIONS = frozenset(
 CALL = re.compile(r"(?<![.\w\"$])(?<!\bas )([a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
 
 
+CTE_COLUMNS = re.compile(r"\s*as\s*(materialized\s*)?\(", re.IGNORECASE)
+
+
+def closing_paren(code: str, opening: int) -> int:
+    depth = 0
+    for at in range(opening, len(code)):
+        depth += {"(": 1, ")": -1}.get(code[at], 0)
+        if depth == 0:
+            return at
+    return len(code)
+
+
 def unqualified_calls(sql: str) -> list[str]:
     code = re.sub(r"--[^\n]*", "", sql)
     code = re.sub(r"'(?:[^']|'')*'", "''", code)
-    return [m.group(1) for m in CALL.finditer(code) if m.group(1).lower() not in NOT_FUNCTIONS]
+    return [
+        m.group(1)
+        for m in CALL.finditer(code)
+        if m.group(1).lower() not in NOT_FUNCTIONS
+        # a CTE's column list: with name (a, b) as (...)
+        and not CTE_COLUMNS.match(code, closing_paren(code, m.end() - 1) + 1)
+    ]
 
 
 def test_the_scan_finds_an_unqualified_call_and_passes_a_qualified_one() -> None:
-    sql = "select lower(r) as x(a), pg_catalog.upper(r), coalesce(1) -- now()\nfrom t as t(a)"
+    sql = (
+        "with x (a, b) as (select lower(r) as x(a), pg_catalog.upper(r), coalesce(1)"
+        " -- now()\nfrom t as t(a)) select 1"
+    )
     assert unqualified_calls(sql) == ["lower"]
 
 
