@@ -39,14 +39,17 @@ class Workload:
 
     name: str
     builtin: bool
+    # triggers and foreign keys off from the connection's start (PGOPTIONS): a SET of
+    # session_replication_role in each transaction would reset every cached plan
+    triggers_off: bool = False
 
     @classmethod
     def pgbench_builtin(cls, name: str) -> Workload:
         return cls(name, builtin=True)
 
     @classmethod
-    def script(cls, name: str) -> Workload:
-        return cls(name, builtin=False)
+    def script(cls, name: str, *, triggers_off: bool = False) -> Workload:
+        return cls(name, builtin=False, triggers_off=triggers_off)
 
     @property
     def label(self) -> str:
@@ -56,6 +59,9 @@ class Workload:
         if self.builtin:
             return ["-b", self.name]
         return ["-f", str(sql_file("bench", self.name))]  # looked up when run, not at import
+
+    def environment(self) -> dict[str, str]:
+        return {"PGOPTIONS": "-c session_replication_role=replica"} if self.triggers_off else {}
 
 
 @dataclass(frozen=True)
@@ -122,12 +128,16 @@ class Pgbench:
                     *workload.args(),
                 ],
                 timeout=(seconds or expected_seconds) + RUN_TIMEOUT_MARGIN,
+                environment=workload.environment(),
             )
             latencies = read_latencies(Path(logs))
         return parse_result(stdout, latencies, workload)
 
-    def _run(self, args: list[str], timeout: float) -> str:
+    def _run(
+        self, args: list[str], timeout: float, environment: Mapping[str, str] | None = None
+    ) -> str:
         url, env = client_connection(self.url)
+        env.update(environment or {})
         try:
             result = subprocess.run(
                 [str(self.program), *args, url],

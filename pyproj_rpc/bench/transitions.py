@@ -5,8 +5,12 @@ order: the baseline, ``pgbench -b simple-update -T seconds``; the RPC,
 ``db/bench/rpc_transition.sql`` (a coordinator pausing then lifting their mentors, as
 PostgREST runs it: role, claims, RLS, the state machine, audit, outbox, NOTIFY); and the
 same while a side connection holds the relay's awake lock, as a draining relay does
-(writers then skip their NOTIFY). The RPC runs a fixed, even number of transactions per
-client (every pause is lifted again), calibrated to last about as long as the baseline.
+(writers then skip their NOTIFY). And the floor: the same status changes' writes by hand
+(``db/bench/hand_transition.sql``: the mentor, the pause, the chained event, the outbox
+rows and the wake-up, with no RPC, policy, rule or trigger), so that the RPC's cost can be
+told from the cost of what it must write. The RPC and the writes by hand run a fixed,
+even number of transactions per client (every pause is lifted again), each calibrated to
+last about as long as the baseline.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pyproj_rpc.text import format_table
 
 BASELINE = Workload.pgbench_builtin("simple-update")
 TRANSITION = Workload.script("rpc_transition.sql")
+BY_HAND = Workload.script("hand_transition.sql", triggers_off=True)
 BASELINE_NOTIFYING = Workload.script("simple_update_notify.sql")
 BASELINE_WAKING = Workload.script("simple_update_wake.sql")
 MENTORS_PER_CLIENT = 160  # rpc_transition.sql cycles through 160 mentors per client
@@ -36,6 +41,7 @@ SIDES = (
     "baseline",
     "baseline_notifying",
     "baseline_waking_relay_draining",
+    "by_hand",
     "rpc",
     "rpc_relay_draining",
 )
@@ -43,6 +49,7 @@ SIDE_LABELS = {
     "baseline": "baseline: pgbench simple-update",
     "baseline_notifying": "simple-update + NOTIFY",
     "baseline_waking_relay_draining": "simple-update + wake-up, relay draining",
+    "by_hand": "pause/lift's writes by hand, notifying",
     "rpc": "RPC pause/lift, notifying",
     "rpc_relay_draining": "RPC pause/lift, relay draining",
 }
@@ -78,6 +85,7 @@ class ClientRuns:
 
     clients: int
     transactions_per_client: int
+    by_hand_transactions_per_client: int
     runs: dict[str, list[PgbenchResult]] = field(
         default_factory=lambda: {side: [] for side in SIDES}
     )
@@ -91,6 +99,15 @@ class ClientRuns:
             [
                 getattr(measured, figure) / getattr(baseline, figure)
                 for measured, baseline in zip(self.runs[side], self.runs["baseline"], strict=True)
+            ]
+        )
+
+    def rpc_over_by_hand(self) -> float:
+        """Median over rounds of the RPC's TPS over the same writes' by hand."""
+        return median(
+            [
+                rpc.tps / hand.tps
+                for rpc, hand in zip(self.runs["rpc"], self.runs["by_hand"], strict=True)
             ]
         )
 
@@ -156,7 +173,14 @@ class Report:
                         times(result.ratio(side, "p50_us")) if measured else "",
                     )
                 )
-        calibrated = ", ".join(f"{r.transactions_per_client} at {r.clients}" for r in self.results)
+        calibrated = ", ".join(
+            f"{r.transactions_per_client} ({r.by_hand_transactions_per_client} by hand)"
+            f" at {r.clients}"
+            for r in self.results
+        )
+        floor = ", ".join(
+            f"{times(r.rpc_over_by_hand())} at {r.clients} client(s)" for r in self.results
+        )
         return "\n".join(
             [
                 "transitions: a status change through the RPC (db/bench/rpc_transition.sql)"
@@ -172,6 +196,7 @@ class Report:
                     ("clients", "workload", "TPS", "p50", "p99", "TPS / base", "p50 / base"),
                     rows,
                 ),
+                f"  RPC TPS / the same writes by hand: {floor}",
                 aims_text(self.aims()),
             ]
         )
@@ -187,6 +212,8 @@ class Report:
                 {
                     "clients": r.clients,
                     "transactions_per_client": r.transactions_per_client,
+                    "by_hand_transactions_per_client": r.by_hand_transactions_per_client,
+                    "rpc_over_by_hand_tps": round(r.rpc_over_by_hand(), 3),
                     **{side: r.side_dict(side) for side in SIDES},
                 }
                 for r in self.results
@@ -196,30 +223,33 @@ class Report:
 
 
 class Transitions:
-    """rpc_transition.sql on one database, each run from a fresh even offset ``i``."""
+    """rpc_transition.sql (or its writes by hand) on one database, each run from a fresh
+    even offset ``i``."""
 
     def __init__(self, pgbench: Pgbench, seconds: int) -> None:
         self.pgbench = pgbench
         self.seconds = seconds
         self.next_offset = 0
 
-    def run(self, clients: int, per_client: int) -> PgbenchResult:
+    def run(self, clients: int, per_client: int, workload: Workload = TRANSITION) -> PgbenchResult:
         offset = self.next_offset
         # past this run's transactions, then half a cycle further: runs start apart
         self.next_offset += per_client + MENTORS_PER_CLIENT
         return self.pgbench.run(
-            TRANSITION,
+            workload,
             clients,
             transactions=per_client,
             variables={"i": offset},
             expected_seconds=self.seconds * 4,
         )
 
-    def calibrate(self, clients: int) -> int:
+    def calibrate(self, clients: int, workload: Workload = TRANSITION) -> int:
         """Transactions per client for about ``seconds``: a short warm-up run, then one
         of about a second (or ``seconds`` if shorter) to measure the rate."""
-        warm_up = self.run(clients, CALIBRATION_TRANSACTIONS)
-        trial = self.run(clients, even_transactions(min(self.seconds, 1), warm_up.tps / clients))
+        warm_up = self.run(clients, CALIBRATION_TRANSACTIONS, workload)
+        trial = self.run(
+            clients, even_transactions(min(self.seconds, 1), warm_up.tps / clients), workload
+        )
         return even_transactions(self.seconds, trial.tps / clients)
 
 
@@ -257,8 +287,9 @@ def run(
         results = []
         for count in clients:
             per_client = transitions.calibrate(count)
-            progress(f"  clients={count}: -t {per_client} per client")
-            results.append(ClientRuns(count, per_client))
+            by_hand = transitions.calibrate(count, BY_HAND)
+            progress(f"  clients={count}: -t {per_client} per client ({by_hand} by hand)")
+            results.append(ClientRuns(count, per_client, by_hand))
         for round_number in range(1, rounds + 1):
             for result in results:
                 runs = result.runs
@@ -270,6 +301,9 @@ def run(
                     runs["baseline_waking_relay_draining"].append(
                         pgbench.run(BASELINE_WAKING, result.clients, seconds=seconds)
                     )
+                runs["by_hand"].append(
+                    transitions.run(result.clients, result.by_hand_transactions_per_client, BY_HAND)
+                )
                 runs["rpc"].append(transitions.run(result.clients, result.transactions_per_client))
                 with relay_draining(roster.url):
                     runs["rpc_relay_draining"].append(

@@ -217,3 +217,9 @@ def test_the_receiver_notes_each_webhook_with_its_outbox_id() -> None:
         assert receiver.take() == []
     finally:
         receiver.close()
+
+
+def test_a_script_with_triggers_off_sets_them_off_once_per_connection() -> None:
+    off = Workload.script("hand_transition.sql", triggers_off=True).environment()
+    assert off == {"PGOPTIONS": "-c session_replication_role=replica"}
+    assert Workload.script("rpc_transition.sql").environment() == {}
