@@ -1,4 +1,4 @@
--- The schemas api and mentoring at revision 0012, as the migrations build them:
+-- The schemas api and mentoring at revision 0013, as the migrations build them:
 -- every table, function, trigger, policy and grant, in one place.
 -- Generated, do not edit: `pyproj-rpc db schema` writes it from a fresh database migrated to head,
 -- as printed by pg_dump 15; the test suite fails when it is stale.
@@ -372,37 +372,20 @@ begin
   end if;
   if coordinator is null then
     return query
-      select jsonb_build_object(
+      select pg_catalog.jsonb_build_object(
         'mentor_id', m.id,
         'display_name', m.display_name,
         'organization_id', m.organization_id,
         'status_since', m.status_changed_at,
-        'open_pause', to_jsonb(p) - 'open_id')
+        'open_pause', pg_catalog.to_jsonb(p) - 'open_id')
       from mentoring.mentors m
       join mentoring.pause_periods p on p.id = m.open_pause_id
       where m.status = 'paused'
       order by p.start_date, m.display_name, m.id;
   else
-    -- another coordinator's, through row-level security (as caller_paused_mentors reads
-    -- the caller's own): their open pauses first (a small partial index), then only those
-    -- mentors, so that the policies check the few paused mentors, not every assigned one
-    return query
-      with open_pauses as materialized (
-        select p.*
-        from mentoring.mentor_coordinators c
-        join mentoring.pause_periods p on p.mentor_id = c.mentor_id and p.ended_at is null
-        where c.coordinator_id = coordinator
-      )
-      select jsonb_build_object(
-        'mentor_id', m.id,
-        'display_name', m.display_name,
-        'organization_id', m.organization_id,
-        'status_since', m.status_changed_at,
-        'open_pause', to_jsonb(p) - 'open_id')
-      from open_pauses p
-      join mentoring.mentors m on m.id = p.mentor_id and m.open_pause_id = p.id
-      where m.status = 'paused'
-      order by p.start_date, m.display_name, m.id;
+    -- another coordinator's, through row-level security: their open pauses first, then
+    -- only those mentors, so that the policies check the few paused mentors
+    return query select * from mentoring.assigned_paused_mentors(coordinator);
   end if;
 end
 $$;
@@ -499,6 +482,48 @@ ALTER FUNCTION api.reactivate_mentor(mentor_id uuid, reason text, idempotency_ke
 --
 
 COMMENT ON FUNCTION api.reactivate_mentor(mentor_id uuid, reason text, idempotency_key uuid) IS 'Make a paused or expired_cert mentor active again. Needs a valid certification.';
+
+--
+-- Name: assigned_paused_mentors(uuid); Type: FUNCTION; Schema: mentoring; Owner: postgres
+--
+
+CREATE FUNCTION mentoring.assigned_paused_mentors(coordinator uuid) RETURNS SETOF jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return query
+    with open_pauses as materialized (
+      select p.*
+      from mentoring.mentor_coordinators c
+      cross join lateral (
+        select o.*
+        from mentoring.pause_periods o
+        where o.mentor_id = c.mentor_id and o.ended_at is null
+        limit 1
+      ) p
+      where c.coordinator_id = assigned_paused_mentors.coordinator
+    )
+    select pg_catalog.jsonb_build_object(
+      'mentor_id', m.id,
+      'display_name', m.display_name,
+      'organization_id', m.organization_id,
+      'status_since', m.status_changed_at,
+      'open_pause', pg_catalog.to_jsonb(p) - 'open_id')
+    from open_pauses p
+    join mentoring.mentors m on m.id = p.mentor_id and m.open_pause_id = p.id
+    where m.status = 'paused'
+    order by p.start_date, m.display_name, m.id;
+end
+$$;
+
+ALTER FUNCTION mentoring.assigned_paused_mentors(coordinator uuid) OWNER TO postgres;
+
+--
+-- Name: FUNCTION assigned_paused_mentors(coordinator uuid); Type: COMMENT; Schema: mentoring; Owner: postgres
+--
+
+COMMENT ON FUNCTION mentoring.assigned_paused_mentors(coordinator uuid) IS 'The paused mentors a coordinator is assigned, with their open pauses, as the caller may see them (invoker rights: under row-level security unless the owner calls).';
 
 --
 -- Name: caller_administered_organizations(); Type: FUNCTION; Schema: mentoring; Owner: postgres
@@ -614,23 +639,7 @@ CREATE FUNCTION mentoring.caller_paused_mentors() RETURNS SETOF jsonb
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-  return query
-    with open_pauses as materialized (
-      select p.*
-      from mentoring.mentor_coordinators c
-      join mentoring.pause_periods p on p.mentor_id = c.mentor_id and p.ended_at is null
-      where c.coordinator_id = auth.uid()
-    )
-    select jsonb_build_object(
-      'mentor_id', m.id,
-      'display_name', m.display_name,
-      'organization_id', m.organization_id,
-      'status_since', m.status_changed_at,
-      'open_pause', to_jsonb(p) - 'open_id')
-    from open_pauses p
-    join mentoring.mentors m on m.id = p.mentor_id and m.open_pause_id = p.id
-    where m.status = 'paused'
-    order by p.start_date, m.display_name, m.id;
+  return query select * from mentoring.assigned_paused_mentors(auth.uid());
 end
 $$;
 
@@ -2984,10 +2993,10 @@ CREATE INDEX certifications_mentor_id_idx ON mentoring.certifications USING btre
 CREATE INDEX idempotency_keys_created_at_idx ON mentoring.idempotency_keys USING btree (created_at);
 
 --
--- Name: mentor_coordinators_coordinator_id_idx; Type: INDEX; Schema: mentoring; Owner: postgres
+-- Name: mentor_coordinators_coordinator_mentor_idx; Type: INDEX; Schema: mentoring; Owner: postgres
 --
 
-CREATE INDEX mentor_coordinators_coordinator_id_idx ON mentoring.mentor_coordinators USING btree (coordinator_id);
+CREATE INDEX mentor_coordinators_coordinator_mentor_idx ON mentoring.mentor_coordinators USING btree (coordinator_id, mentor_id);
 
 --
 -- Name: mentor_coordinators_mentor_org_idx; Type: INDEX; Schema: mentoring; Owner: postgres
@@ -3515,6 +3524,14 @@ GRANT ALL ON FUNCTION api.lift_pause(mentor_id uuid, reason text, idempotency_ke
 REVOKE ALL ON FUNCTION api.reactivate_mentor(mentor_id uuid, reason text, idempotency_key uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.reactivate_mentor(mentor_id uuid, reason text, idempotency_key uuid) TO authenticated;
 GRANT ALL ON FUNCTION api.reactivate_mentor(mentor_id uuid, reason text, idempotency_key uuid) TO service_role;
+
+--
+-- Name: FUNCTION assigned_paused_mentors(coordinator uuid); Type: ACL; Schema: mentoring; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION mentoring.assigned_paused_mentors(coordinator uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION mentoring.assigned_paused_mentors(coordinator uuid) TO authenticated;
+GRANT ALL ON FUNCTION mentoring.assigned_paused_mentors(coordinator uuid) TO service_role;
 
 --
 -- Name: FUNCTION caller_administered_organizations(); Type: ACL; Schema: mentoring; Owner: postgres

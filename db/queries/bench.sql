@@ -38,13 +38,18 @@ explain (analyze, buffers)
 select m.* from mentoring.mentors m where m.id = %(mentor_id)s;
 
 -- name: bench_explain_paused_mentors
--- A coordinator's own listing of api.get_paused_mentors, as mentoring.caller_paused_mentors
--- runs it (as the owner).
+-- A coordinator's own listing of api.get_paused_mentors, as
+-- mentoring.assigned_paused_mentors runs it for caller_paused_mentors (as the owner).
 explain (analyze, buffers)
 with open_pauses as materialized (
   select p.*
   from mentoring.mentor_coordinators c
-  join mentoring.pause_periods p on p.mentor_id = c.mentor_id and p.ended_at is null
+  cross join lateral (
+    select o.*
+    from mentoring.pause_periods o
+    where o.mentor_id = c.mentor_id and o.ended_at is null
+    limit 1
+  ) p
   where c.coordinator_id = %(coordinator_id)s
 )
 select pg_catalog.jsonb_build_object(
