@@ -210,9 +210,16 @@ def check_claims(claims: dict[str, Any], now: float) -> None:
 
 
 def is_number(value: Any) -> bool:
-    """A JSON number we can compare: Python's json reads NaN and Infinity too, and an
-    ``exp`` of either would never expire."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number we can compare: Python's json reads NaN and Infinity too (an ``exp``
+    of either would never expire), and integers too large for a float."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and finite(value)
+
+
+def finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond a float's range
+        return False
 
 
 def json_type(value: Any) -> str:
@@ -222,12 +229,20 @@ def json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
-        if math.isnan(value):
-            return "NaN"
-        return "a number" if math.isfinite(value) else "Infinity" if value > 0 else "-Infinity"
+        return number_name(value)
     if isinstance(value, str):
         return "a string"
     return "an array" if isinstance(value, list) else "an object"
+
+
+def number_name(value: float) -> str:
+    if finite(value):
+        return "a number"
+    if isinstance(value, int):
+        return "a number out of range"
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
 
 
 def audience_matches(aud: Any, audience: str) -> bool:

@@ -181,6 +181,12 @@ def test_an_expired_token_is_401(client: httpx.Client, scene: tuple[Organization
             float("-inf"),
             "JWT claim 'nbf' must be a number of seconds since the epoch, not -Infinity",
         ),
+        (
+            "exp",
+            10**400,
+            "JWT claim 'exp' must be a number of seconds since the epoch,"
+            " not a number out of range",
+        ),
     ],
     ids=[
         "sub null",
@@ -190,6 +196,7 @@ def test_an_expired_token_is_401(client: httpx.Client, scene: tuple[Organization
         "exp Infinity",
         "exp NaN",
         "nbf -Infinity",
+        "exp beyond a float",
     ],
 )
 def test_a_correctly_signed_token_with_a_malformed_claim_says_which_claim(
