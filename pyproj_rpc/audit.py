@@ -72,7 +72,7 @@ class InvalidHeadsFile(ConfigurationError):
 class CatalogFinding:
     """One thing in the catalog that a migrated database does not hold."""
 
-    finding: str  # not_a_table, child_table, column_type, cast
+    finding: str  # not_a_table, child_table, column_type, index_code, cast
     detail: str
 
 
@@ -155,10 +155,12 @@ def audit_snapshot(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Cursor[dic
     try:
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query("audit_session"))
-            findings = cur.execute(query("audit_catalog"), {}).fetchall()
-            if findings:
-                raise AuditCatalogTampered([CatalogFinding(**row) for row in findings])
+            cur.execute(query("audit_lock"))
+            refuse_a_tampered_catalog(cur)
             yield cur
+            # what was added while we read (an index, a cast) may have run as us: look again
+            cur.execute(query("audit_recheck"))
+            refuse_a_tampered_catalog(cur)
     except psycopg.errors.InsufficientPrivilege as exc:
         raise AuditAccessDenied(
             f"this role cannot read the whole audit trail ({exc.diag.message_primary}); "
@@ -169,6 +171,12 @@ def audit_snapshot(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Cursor[dic
             f"this database has no hash chain ({exc.diag.message_primary}): "
             "run `pyproj-rpc db upgrade`"
         ) from exc
+
+
+def refuse_a_tampered_catalog(cur: psycopg.Cursor[dict[str, Any]]) -> None:
+    findings = cur.execute(query("audit_catalog"), {}).fetchall()
+    if findings:
+        raise AuditCatalogTampered([CatalogFinding(**row) for row in findings])
 
 
 def read_heads(conn: psycopg.Connection[Any]) -> Heads:

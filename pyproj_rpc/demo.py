@@ -106,6 +106,10 @@ def seed(conn: psycopg.Connection[Any]) -> Cast:
 def run(url: str, say: Say) -> Cast:
     """Seed the demo organization in ``url`` (at head) and narrate the scenario."""
     with psycopg.connect(url) as conn, psycopg.connect(url, autocommit=True) as reader:
+        # both write or read as the owner: names resolve in pg_catalog first
+        for session in (conn, reader):
+            session.execute(query("pin_search_path_for_session"))
+        conn.commit()  # a SET rolled back would be undone
         cast = seed(conn)
         today = Seeder(reader).today(cast.organization_id)
         # Each call is its own committed transaction, as through PostgREST.

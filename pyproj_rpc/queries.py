@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import LiteralString
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, LiteralString
 
 from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.resources import resource_dir
+
+if TYPE_CHECKING:
+    import psycopg
 
 NAME_LINE = re.compile(r"^-- name: ([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
@@ -44,3 +49,12 @@ def query(name: str) -> LiteralString:
         return all_queries()[name]
     except KeyError:
         raise ConfigurationError(f"no query named {name!r} in db/queries") from None
+
+
+@contextmanager
+def pinned_search_path(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """A transaction (a savepoint inside one) whose names resolve in pg_catalog first,
+    whatever the login's search_path holds (``db/queries/session.sql``)."""
+    with conn.transaction():
+        conn.execute(query("pin_search_path"))
+        yield

@@ -28,7 +28,7 @@ from psycopg.rows import dict_row
 from pyproj_rpc.api_errors import InvalidInput, from_database_error, from_unencodable_text
 from pyproj_rpc.calls import storable_text
 from pyproj_rpc.errors import PyprojRpcError
-from pyproj_rpc.queries import query
+from pyproj_rpc.queries import pinned_search_path, query
 
 STAFF_ROLES = ("admin", "coordinator")
 MAX_NAME_LENGTH = 200  # organizations.name, mentors.display_name
@@ -334,8 +334,7 @@ class Roster:
     def transaction(self) -> Iterator[None]:
         """A transaction (a savepoint inside one) whose names resolve in pg_catalog first,
         whatever the login's search_path holds: roster work runs as the owner."""
-        with database_errors(), self.conn.transaction():
-            self._run("roster_session")
+        with database_errors(), pinned_search_path(self.conn):
             yield
 
     @contextmanager

@@ -22,7 +22,7 @@ from psycopg.rows import class_row
 from pyproj_rpc import calls, rpc
 from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.identity import Identity, postgrest_request
-from pyproj_rpc.queries import query
+from pyproj_rpc.queries import pinned_search_path, query
 
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_EXPIRY_SCHEDULE = "*/15 * * * *"
@@ -133,6 +133,7 @@ def purge_idempotency_keys(conn: psycopg.Connection[Any], older_than: str = KEY_
 def estimate(conn: psycopg.Connection[Any], which: str) -> int:
     """An upper bound of what a sweep will handle: 'lapsed' or 'overdue' (as the service)."""
     with postgrest_request(conn, SERVICE, method="GET") as cur:
+        cur.execute(query("pin_search_path"))  # our query, not a client's: pg_catalog first
         row = cur.execute(query(f"sweep_{which}_estimate")).fetchone()
     assert row is not None
     count: int = row["estimate"]
@@ -181,7 +182,7 @@ def sweep_once(
 
 def cron_state(conn: psycopg.Connection[Any]) -> tuple[bool, bool]:
     """(available on the server, installed in this database)."""
-    with conn.transaction():
+    with pinned_search_path(conn):
         row = conn.execute(query("cron_state")).fetchone()
     assert row is not None
     return bool(row[0]), bool(row[1])
@@ -216,7 +217,7 @@ def install_cron_jobs(
         ("pyproj-rpc-remind-overdue", reminder_schedule, "cron_command_remind"),
         ("pyproj-rpc-purge-idempotency-keys", purge_schedule, "cron_command_purge"),
     )
-    with conn.transaction():
+    with pinned_search_path(conn):
         for name, schedule, command in jobs:
             conn.execute(
                 query("cron_schedule"),
@@ -228,12 +229,12 @@ def install_cron_jobs(
 def remove_cron_jobs(conn: psycopg.Connection[Any]) -> list[str]:
     """Unschedule every job of ours; returns their names."""
     require_cron(conn)
-    with conn.transaction():
+    with pinned_search_path(conn):
         return [row[0] for row in conn.execute(query("cron_unschedule_ours")).fetchall()]
 
 
 def cron_jobs(conn: psycopg.Connection[Any]) -> list[CronJob]:
     """Our pg_cron jobs and how their last run went."""
     require_cron(conn)
-    with conn.transaction(), conn.cursor(row_factory=class_row(CronJob)) as cur:
+    with pinned_search_path(conn), conn.cursor(row_factory=class_row(CronJob)) as cur:
         return cur.execute(query("cron_jobs")).fetchall()

@@ -12,11 +12,27 @@ set transaction isolation level repeatable read, read only;
 set local search_path = pg_catalog, pg_temp;
 set local row_security = off;
 
+-- name: audit_lock
+-- The audited tables stay what the catalog check sees, to the end: no ALTER TABLE, DROP,
+-- or view in their place until this transaction ends (ACCESS SHARE is what a reader may
+-- take; CREATE INDEX and CREATE CAST still may run: audit_recheck looks again afterwards).
+lock table mentoring.mentors, mentoring.status_events, mentoring.pause_periods
+  in access share mode;
+
+-- name: audit_recheck
+-- After the reads: pg_catalog first and row-level security off again (whatever the
+-- session's settings became), for the second look at the catalog.
+set local search_path = pg_catalog, pg_temp;
+set local row_security = off;
+
 -- name: audit_catalog
 -- What would make the verifier run code that is not PostgreSQL's: a table replaced by a
 -- view or given a child table, a column of another type than the encoding expects, a cast
 -- from or to a type of the mentoring schema (to_jsonb and ::text call a cast's function,
--- as the verifier). The owner may create any of these; a migrated database has none.
+-- as the verifier), an index whose expression or predicate calls a function or operator
+-- outside pg_catalog or casts to a domain (the planner simplifies them when it first
+-- opens the table, running immutable functions as the reader). The owner may create any
+-- of these; a migrated database has none.
 with expected (relation, column_name, type_name) as (
   values ('mentoring.mentors', 'id', 'uuid'),
          ('mentoring.mentors', 'status', 'mentoring.mentor_status'),
@@ -75,6 +91,29 @@ join relation r on r.relation = x.relation
 left join pg_catalog.pg_attribute a
   on a.attrelid = r.oid and a.attname = x.column_name and a.attnum > 0 and not a.attisdropped
 where r.oid is not null and a.atttypid is distinct from pg_catalog.to_regtype(x.type_name)
+union all
+select 'index_code',
+       pg_catalog.format('index %%s runs %%s', i.indexrelid::regclass,
+         case m.kind when 'opno' then pg_catalog.format('the operator %%s', m.id::regoperator)
+                     else pg_catalog.format('the function %%s', m.id::regprocedure) end)
+from relation r
+join pg_catalog.pg_index i on i.indrelid = r.oid
+cross join lateral (
+  select x[1] as kind, x[2]::oid as id
+  from pg_catalog.regexp_matches(pg_catalog.concat(i.indexprs, ' ', i.indpred),
+                                 ':(opno|opfuncid|funcid) ([0-9]+)', 'g') as x
+) m
+where m.id <> 0
+  and case m.kind
+        when 'opno' then (select o.oprnamespace from pg_catalog.pg_operator o where o.oid = m.id)
+        else (select f.pronamespace from pg_catalog.pg_proc f where f.oid = m.id)
+      end is distinct from 'pg_catalog'::regnamespace
+union all
+select 'index_code',
+       pg_catalog.format('index %%s casts to a domain or compares rows', i.indexrelid::regclass)
+from relation r
+join pg_catalog.pg_index i on i.indrelid = r.oid
+where pg_catalog.concat(i.indexprs, ' ', i.indpred) ~ '[{](COERCETODOMAIN|ROWCOMPARE) '
 union all
 select 'cast',
        pg_catalog.format('a cast from %%s to %%s%%s', c.castsource::regtype, c.casttarget::regtype,

@@ -3,12 +3,6 @@
 -- as every other writer (docs/integration.md). No status is ever written here, except a
 -- new mentor's first one (active only with a certification covering today).
 
--- name: roster_session
--- Every roster transaction starts here: it runs as the owner, so a name must never resolve
--- to something another role planted in the login's search path (a public.lower(daterange)
--- is a better match than pg_catalog.lower(anyrange)). Local: safe behind a pooler.
-select pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-
 -- name: roster_lock
 -- Roster writers one at a time, so that "find by natural key, else create" cannot create
 -- twice. Two-key form: never the relay's single-bigint advisory locks.

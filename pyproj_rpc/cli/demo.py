@@ -14,7 +14,7 @@ from pyproj_rpc import demo as scenario
 from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.localdb import LocalCluster, registry
 from pyproj_rpc.provision import bootstrap_and_upgrade
-from pyproj_rpc.queries import query
+from pyproj_rpc.queries import pinned_search_path, query
 from pyproj_rpc.settings import DATABASE_URL_ENV, check_database_url
 
 
@@ -46,7 +46,10 @@ def demo_database(database_url: str | None, keep: bool) -> Iterator[str]:
 def check_holds_only_demo_data(url: str) -> None:
     """Refuse a database with anyone's data but the demo's: the demo migrates it, adds an
     organization and changes statuses."""
-    with psycopg.connect(check_database_url(url), row_factory=dict_row) as conn:
+    with (
+        psycopg.connect(check_database_url(url), row_factory=dict_row) as conn,
+        pinned_search_path(conn),
+    ):
         present = conn.execute(query("demo_tables_present")).fetchone()
         assert present is not None
         foreign = {

@@ -132,6 +132,11 @@ async def connect(
         connect_timeout=max(1, math.ceil(connect_timeout)),
     )
     try:
+        await bounded(
+            conn.execute(query("pin_search_path_for_session")),
+            connect_timeout,
+            "pin_search_path_for_session",
+        )
         if role:
             await bounded(
                 conn.execute(query("relay_set_role"), {"role": role}),
@@ -150,6 +155,7 @@ def connect_sync(url: str, *, role: str | None = None) -> SyncConn:
     """The same, blocking, for ``pyproj-rpc outbox``."""
     conn = psycopg.connect(with_keepalives(url), autocommit=True, row_factory=dict_row)
     try:
+        conn.execute(query("pin_search_path_for_session"))
         if role:
             conn.execute(query("relay_set_role"), {"role": role})
     except psycopg.Error as exc:

@@ -136,3 +136,27 @@ def test_outbox_commands_refuse_a_role_they_cannot_take(isolated_db: Database) -
     result = run(isolated_db, "outbox", "status", "--role", "no_such_role")
     assert result.exit_code == exit_codes.USAGE
     assert "no_such_role" in result.stderr
+
+
+def test_outbox_commands_use_no_operator_another_role_planted_in_public(
+    isolated_db: Database, backlog: list[int]
+) -> None:
+    # As on Supabase, where authenticated may create in public: for `payload -> 'mentor'`
+    # an exact ->(jsonb, jsonb) beats pg_catalog's ->(jsonb, text).
+    with isolated_db.connect(autocommit=True) as conn:
+        conn.execute("grant create on schema public to authenticated")
+        conn.execute("set role authenticated")
+        conn.execute(
+            "create function public.planted_arrow(jsonb, jsonb) returns jsonb"
+            " language sql as $$ select '\"planted\"'::jsonb $$"
+        )
+        conn.execute(
+            "create operator public.-> (leftarg = jsonb, rightarg = jsonb,"
+            " function = public.planted_arrow)"
+        )
+        conn.execute("reset role")
+        planted = conn.execute("""select '{"mentor": {}}'::jsonb -> '{}'""").fetchone()
+        assert planted == ("planted",)
+    rows = json.loads(ok(run(isolated_db, "outbox", "list", "--state", "all", "--json")))
+    assert {r["id"] for r in rows} == set(backlog)
+    assert all(r["mentor"] != "planted" for r in rows)

@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -459,6 +460,44 @@ def test_a_cast_the_owner_created_never_runs_as_the_verifier(
             assert [f.finding for f in caught.value.findings] == ["cast"]
             assert "status_as_json" in caught.value.findings[0].detail
     assert hook_calls(isolated_db) == []
+
+
+INDEX_HOOK = (
+    """create function public.plan_hook() returns integer language plpgsql immutable as $$
+    begin
+      perform pg_catalog.set_config('pyproj.hook_ran_as', current_user, false);
+      return 0;
+    end
+    $$""",
+    "create index status_events_hook on mentoring.status_events ((sequence + public.plan_hook()))",
+)
+
+
+def hook_ran_as(conn: psycopg.Connection[Any]) -> str | None:
+    row = conn.execute("select current_setting('pyproj.hook_ran_as', true)").fetchone()
+    return row[0] if row and row[0] else None
+
+
+def test_an_index_the_owner_added_never_runs_its_code_as_the_verifier(
+    isolated_db: Database, history: History
+) -> None:
+    with isolated_db.connect() as conn:
+        for statement in INDEX_HOOK:
+            conn.execute(statement)
+        conn.commit()
+    with isolated_db.connect(autocommit=True) as conn:
+        # the hook works: planning a read of the table runs it, as the reader
+        conn.execute("set role service_role")
+        conn.execute("explain select * from mentoring.status_events where sequence = 1")
+        assert hook_ran_as(conn) == "service_role"
+    with isolated_db.connect(autocommit=True) as conn:
+        conn.execute("set role service_role")
+        for read in (audit.verify, audit.read_heads):
+            with pytest.raises(audit.AuditCatalogTampered) as caught:
+                read(conn)
+            assert [f.finding for f in caught.value.findings] == ["index_code"]
+            assert "plan_hook" in caught.value.findings[0].detail
+        assert hook_ran_as(conn) is None
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,7 @@ NOT_FUNCTIONS = frozenset(
         "coalesce",
         "conflict",
         "do",
+        "else",
         "exists",
         "explain",
         "extract",
