@@ -159,6 +159,43 @@ def test_schedule_install_creates_the_jobs_and_pg_cron_runs_the_sweep(cron_clust
     assert "no pyproj-rpc jobs" in run("schedule", "status", "--database-url", url).stdout
 
 
+PLANTED_LIKE = (
+    "grant create on schema public to authenticated",
+    "create table public.planted_calls (called_as text)",
+    "grant insert on public.planted_calls to public",
+    "set role authenticated",
+    """create function public.planted_name_like(a name, b name) returns boolean
+    language plpgsql as $$
+    begin
+      insert into public.planted_calls values (current_user);
+      return a::text like b::text;
+    end
+    $$""",
+    "create operator public.~~"
+    " (leftarg = name, rightarg = name, function = public.planted_name_like)",
+    "reset role",
+)
+
+
+def test_schedule_commands_use_no_operator_another_role_planted_in_public(
+    cron_cluster: str,
+) -> None:
+    # For `jobname like 'pyproj-rpc-%'` (a name column), an exact ~~(name, name) in public
+    # beats pg_catalog's text operator when the search path is the login's.
+    url = cron_cluster
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in PLANTED_LIKE:
+            conn.execute(statement)
+        conn.execute("select 'a'::name like 'a'::name")  # the plant works
+        assert conn.execute("select count(*) from public.planted_calls").fetchone() == (1,)
+        conn.execute("truncate public.planted_calls")
+    for args in (("install",), ("status",), ("remove",)):
+        result = run("schedule", *args, "--database-url", url)
+        assert result.exit_code == 0, result.stderr
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from public.planted_calls").fetchone() == (0,)
+
+
 def test_the_sweeps_run_for_a_login_that_may_only_switch_to_service_role(
     backlog: Database,
 ) -> None:
