@@ -436,6 +436,16 @@ CAST_HOOK = (
 )
 
 
+def both_reads_refuse_service_role(conn: psycopg.Connection[Any], finding: str, named: str) -> None:
+    """heads and verify, as service_role, refuse with this one finding, naming ``named``."""
+    conn.execute("set role service_role")
+    for read in (audit.verify, audit.read_heads):
+        with pytest.raises(audit.AuditCatalogTampered) as caught:
+            read(conn)
+        assert [f.finding for f in caught.value.findings] == [finding]
+        assert named in caught.value.findings[0].detail
+
+
 def hook_calls(database: Database) -> list[str]:
     with database.connect() as conn:
         return [row[0] for row in conn.execute("select called_as from public.hook_calls")]
@@ -453,12 +463,7 @@ def test_a_cast_the_owner_created_never_runs_as_the_verifier(
         conn.execute("truncate public.hook_calls")
         conn.commit()
     with isolated_db.connect(autocommit=True) as conn:
-        conn.execute("set role service_role")
-        for read in (audit.verify, audit.read_heads):
-            with pytest.raises(audit.AuditCatalogTampered) as caught:
-                read(conn)
-            assert [f.finding for f in caught.value.findings] == ["cast"]
-            assert "status_as_json" in caught.value.findings[0].detail
+        both_reads_refuse_service_role(conn, "cast", "status_as_json")
     assert hook_calls(isolated_db) == []
 
 
@@ -491,12 +496,7 @@ def test_an_index_the_owner_added_never_runs_its_code_as_the_verifier(
         conn.execute("explain select * from mentoring.status_events where sequence = 1")
         assert hook_ran_as(conn) == "service_role"
     with isolated_db.connect(autocommit=True) as conn:
-        conn.execute("set role service_role")
-        for read in (audit.verify, audit.read_heads):
-            with pytest.raises(audit.AuditCatalogTampered) as caught:
-                read(conn)
-            assert [f.finding for f in caught.value.findings] == ["index_code"]
-            assert "plan_hook" in caught.value.findings[0].detail
+        both_reads_refuse_service_role(conn, "index_code", "plan_hook")
         assert hook_ran_as(conn) is None
 
 
