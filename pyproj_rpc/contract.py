@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -40,6 +39,7 @@ from pyproj_rpc.localdb import LocalCluster
 from pyproj_rpc.queries import query
 from pyproj_rpc.rest import JwtConfig, RestSettings, create_app
 from pyproj_rpc.rest.app import router
+from pyproj_rpc.text import unified_diff
 
 REGENERATE = "pyproj-rpc contract dump"
 DEFAULT_DIR = Path("contract")
@@ -317,14 +317,8 @@ def read(directory: Path) -> dict[str, str]:
 
 def diff(recorded: dict[str, str], current: dict[str, str], directory: str = "contract") -> str:
     """A unified diff, file by file, from the recorded contract to the current one."""
-    chunks: list[str] = []
-    for name in sorted(set(recorded) | set(current)):
-        chunks.extend(
-            difflib.unified_diff(
-                recorded.get(name, "").splitlines(keepends=True),
-                current.get(name, "").splitlines(keepends=True),
-                fromfile=f"{directory}/{name} (recorded)",
-                tofile=f"{directory}/{name} (from the migrations)",
-            )
-        )
-    return "".join(chunks)
+    return unified_diff(
+        {f"{directory}/{name}": text for name, text in recorded.items()},
+        {f"{directory}/{name}": text for name, text in current.items()},
+        "the migrations",
+    )

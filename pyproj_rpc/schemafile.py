@@ -9,7 +9,6 @@ lines, pg_dump's random ``\\restrict`` key). ``pyproj-rpc db schema`` writes it;
 from __future__ import annotations
 
 import contextlib
-import difflib
 import re
 import subprocess
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pyproj_rpc import migrations
 from pyproj_rpc.errors import MigrationError
 from pyproj_rpc.localdb import LocalCluster
 from pyproj_rpc.resources import resource_dir
+from pyproj_rpc.text import unified_diff
 
 SCHEMAS = ("api", "mentoring")
 REGENERATE = "pyproj-rpc db schema"
@@ -95,11 +95,4 @@ def generate() -> str:
 
 def diff(recorded: str, current: str, path: str = "db/schema.sql") -> str:
     """A unified diff from the recorded file to what the migrations build now."""
-    return "".join(
-        difflib.unified_diff(
-            recorded.splitlines(keepends=True),
-            current.splitlines(keepends=True),
-            fromfile=f"{path} (recorded)",
-            tofile=f"{path} (from the migrations)",
-        )
-    )
+    return unified_diff({path: recorded}, {path: current}, "the migrations")

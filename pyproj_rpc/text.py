@@ -1,8 +1,9 @@
-"""Plain text for terminals and logs: tables, and an error in one line."""
+"""Plain text for terminals and logs: tables, diffs, and an error in one line."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Mapping, Sequence
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -21,3 +22,18 @@ def first_line(exc: BaseException) -> str:
     """An error's first line (a SQLAlchemy error's driver error's), else its type's name."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def unified_diff(recorded: Mapping[str, str], current: Mapping[str, str], came_from: str) -> str:
+    """File by file (by name), a unified diff from the recorded files to what ``came_from``
+    (the migrations, the database) gives now."""
+    return "".join(
+        line
+        for name in sorted(set(recorded) | set(current))
+        for line in difflib.unified_diff(
+            recorded.get(name, "").splitlines(keepends=True),
+            current.get(name, "").splitlines(keepends=True),
+            fromfile=f"{name} (recorded)",
+            tofile=f"{name} (from {came_from})",
+        )
+    )

@@ -10,7 +10,6 @@ The mapping of PostgreSQL types follows postgres-meta's ``pgTypeToTsType``.
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from psycopg.rows import dict_row
 
 from pyproj_rpc.errors import ConfigurationError
 from pyproj_rpc.queries import query
+from pyproj_rpc.text import unified_diff
 
 SCHEMA = "api"
 REGENERATE = "pyproj-rpc contract typescript"
@@ -241,11 +241,4 @@ def _nullable(ts_type: str) -> str:
 
 def diff(recorded: str, current: str, path: str) -> str:
     """A unified diff from the recorded file to what the database gives now."""
-    return "".join(
-        difflib.unified_diff(
-            recorded.splitlines(keepends=True),
-            current.splitlines(keepends=True),
-            fromfile=f"{path} (recorded)",
-            tofile=f"{path} (from the database)",
-        )
-    )
+    return unified_diff({path: recorded}, {path: current}, "the database")
