@@ -171,8 +171,10 @@ class LocalCluster:
         self.state = None
         self._release_reaper()
 
-    def restart(self) -> None:
-        """Restart the server in place (``pg_ctl restart``, fast mode).
+    def restart(self, *, crash: bool = False) -> None:
+        """Restart the server in place (``pg_ctl restart``, fast mode; with ``crash``,
+        immediate mode: no checkpoint, WAL not yet flushed is lost, recovery at start, as
+        after a power cut).
 
         Same data, same port and socket (they live in the cluster's include file); every
         client connection is cut, as when a production server restarts.
@@ -185,7 +187,7 @@ class LocalCluster:
             "--log",
             str(Path(state.base_dir) / "server.log"),
             "--mode",
-            "fast",
+            "immediate" if crash else "fast",
             "--wait",
             "--timeout",
             "60",

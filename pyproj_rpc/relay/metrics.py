@@ -8,6 +8,8 @@ itself, so do not restart it for a 503).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import math
 import threading
@@ -92,7 +94,7 @@ class Gauge(_Metric):
 
 @dataclass
 class _Series:
-    buckets: list[int]
+    buckets: list[int]  # observations per bucket (not cumulative: one increment each)
     total: float = 0.0
     count: int = 0
 
@@ -116,17 +118,18 @@ class Histogram(_Metric):
     def observe(self, value: float, **labels: str) -> None:
         key = tuple(sorted(labels.items()))
         with self.lock:
-            series = self.series.setdefault(key, _Series([0] * len(self.buckets)))
-            for index, bound in enumerate(self.buckets):
-                if value <= bound:
-                    series.buckets[index] += 1
+            series = self.series.get(key)
+            if series is None:
+                series = self.series[key] = _Series([0] * (len(self.buckets) + 1))
+            series.buckets[bisect.bisect_left(self.buckets, value)] += 1  # the last: +Inf
             series.total += value
             series.count += 1
 
     def lines(self) -> Iterator[str]:
         yield from self.header()
         for labels, series in sorted(self.series.items()):
-            for bound, count in zip(self.buckets, series.buckets, strict=True):
+            cumulative = itertools.accumulate(series.buckets)
+            for bound, count in zip(self.buckets, cumulative, strict=False):
                 yield f"{self.name}_bucket{_labels(labels, (('le', _number(bound)),))} {count}"
             yield f"{self.name}_bucket{_labels(labels, (('le', '+Inf'),))} {series.count}"
             yield f"{self.name}_sum{_labels(labels)} {_number(series.total)}"

@@ -26,6 +26,7 @@ import logging
 import random
 import signal
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,7 @@ from pyproj_rpc.queries import query
 from pyproj_rpc.relay import store
 from pyproj_rpc.relay.config import LEASE_MARGIN, RelayConfig
 from pyproj_rpc.relay.logs import event
+from pyproj_rpc.relay.logs import logger as relay_logger
 from pyproj_rpc.relay.messages import OutboxMessage
 from pyproj_rpc.relay.metrics import MetricsServer, RelayMetrics
 from pyproj_rpc.relay.sinks import Sink, SinkResult, Verdict
@@ -271,6 +273,7 @@ class Relay:
         self._conn: AsyncConn | None = None
         self._broken: BaseException | None = None  # the work connection failed mid-batch
         self._ledger: list[Outcome] = []  # decided, not yet recorded (database away)
+        self._to_mark: list[Outcome] = []  # delivered, marked by the next claim's round trip
         self._retry_times: list[float] = []  # when retries we scheduled fall due (monotonic)
         self._delivering: set[asyncio.Task[None]] = set()
         self._next_batch: Prefetch | None = None  # claimed while the last batch was delivered
@@ -318,7 +321,7 @@ class Relay:
             "database": self.database_state,
             "last_answer_seconds_ago": round(age, 3),
             "in_flight": len(self._delivering),
-            "unrecorded_outcomes": len(self._ledger),
+            "unrecorded_outcomes": len(self._ledger) + len(self._to_mark),
         }
 
     async def serve(self, *, once: bool = False, handle_signals: bool = False) -> RunSummary:
@@ -591,6 +594,7 @@ class Relay:
         try:
             await self._work_loop(once)
         finally:
+            await self._mark_delivered_now()
             await self._settle_recording()
             await self._give_back_next_batch()
 
@@ -681,7 +685,13 @@ class Relay:
                 return prefetch.started, await prefetch.task
             await prefetch.settle()  # claimed on a connection since lost: left to its lease
         started = monotonic()
-        return started, await outbox.claim(self.config.batch_size, self.lease)
+        to_mark, self._to_mark = self._to_mark, []
+        try:
+            delivered = [outcome.message.id for outcome in to_mark]
+            return started, await outbox.claim(self.config.batch_size, self.lease, delivered)
+        except BaseException:
+            self._ledger.extend(to_mark)  # recorded once the database answers again
+            raise
 
     def _claim_next_batch(self, outbox: Outbox) -> None:
         """Claim the next batch while this one is delivered, so that the database's time
@@ -712,18 +722,19 @@ class Relay:
         last_start = started + self.lease - self.sink_timeout - SINK_GRACE - LEASE_MARGIN
         undecided = {message.id: message for message in messages}
         decided: list[Outcome] = []
-        slots = asyncio.Semaphore(self.config.concurrency)
+        # One at a time: claim order. Else a mentor's rows one after the other, in order.
+        groups = deque([messages] if self.config.concurrency == 1 else by_mentor(messages))
 
-        async def deliver_in_order(group: list[OutboxMessage]) -> None:
-            for message in group:
-                async with slots:
+        async def deliver_groups() -> None:
+            """One of ``concurrency`` workers: each takes a mentor's rows, in turn."""
+            while groups:
+                for message in groups.popleft():
                     if self._stopping or self._broken is not None or monotonic() > last_start:
                         return
                     decided.append(await self._deliver(message, undecided))
 
-        # One at a time: claim order. Else one task per mentor, each in the mentor's order.
-        groups = [messages] if self.config.concurrency == 1 else by_mentor(messages)
-        tasks = [asyncio.create_task(deliver_in_order(group)) for group in groups]
+        workers = min(self.config.concurrency, len(groups))
+        tasks = [asyncio.create_task(deliver_groups()) for _ in range(workers)]
         self._delivering.update(tasks)
         if len(messages) == self.config.batch_size:
             self._claim_next_batch(outbox)
@@ -736,6 +747,10 @@ class Relay:
             if self._next_batch is not None and not undecided and not self._stopping:
                 # the pipeline is full: record while the next batch is delivered
                 self._recording = asyncio.create_task(self._record_all(outbox, decided))
+            elif not undecided and not self._stopping and self._broken is None:
+                # the next claim follows at once: it marks the delivered in its round trip
+                self._to_mark.extend(o for o in decided if o.kind == "delivered")
+                await self._record_all(outbox, [o for o in decided if o.kind != "delivered"])
             else:
                 await self._record_all(outbox, decided)
         if undecided:
@@ -749,7 +764,10 @@ class Relay:
         self, message: OutboxMessage, undecided: dict[int, OutboxMessage]
     ) -> Outcome:
         started = monotonic()
-        results = await asyncio.gather(*(self._hand_to(sink, message) for sink in self.sinks))
+        if len(self.sinks) == 1:  # no task of its own: one less per row
+            results = [await self._hand_to(self.sinks[0], message)]
+        else:
+            results = await asyncio.gather(*(self._hand_to(sink, message) for sink in self.sinks))
         latency = monotonic() - started
         outcome = self._decide(message, results)
         del undecided[message.id]
@@ -813,6 +831,8 @@ class Relay:
         if latency is not None:
             self.metrics.delivery_seconds.observe(latency, outcome=kind)
         level = {"retry": logging.WARNING, "dead_lettered": logging.ERROR}.get(kind, logging.INFO)
+        if not relay_logger.isEnabledFor(level):
+            return
         fields: dict[str, Any] = {
             "outbox_id": message.id,
             "webhook_id": message.webhook_id,
@@ -836,6 +856,14 @@ class Relay:
         recording, self._recording = self._recording, None
         if recording is not None:
             await recording
+
+    async def _mark_delivered_now(self) -> None:
+        """Mark the delivered rows no claim will carry (the worker is ending)."""
+        to_mark, self._to_mark = self._to_mark, []
+        if to_mark and self._conn is not None and not self._conn.closed:
+            await self._record_all(self._outbox_on(self._conn), to_mark)
+        else:
+            self._ledger.extend(to_mark)
 
     async def _record_all(self, outbox: Outbox, outcomes: Sequence[Outcome]) -> None:
         """Record a batch's outcomes; if the database is away, keep them for later."""

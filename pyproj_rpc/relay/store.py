@@ -132,11 +132,8 @@ async def connect(
         connect_timeout=max(1, math.ceil(connect_timeout)),
     )
     try:
-        await bounded(
-            conn.execute(query("pin_search_path_for_session")),
-            connect_timeout,
-            "pin_search_path_for_session",
-        )
+        for name in ("pin_search_path_for_session", "relay_asynchronous_commit"):
+            await bounded(conn.execute(query(name)), connect_timeout, name)
         if role:
             await bounded(
                 conn.execute(query("relay_set_role"), {"role": role}),
@@ -202,11 +199,25 @@ class Outbox:
         self.heartbeat.beat()
         return rows
 
-    async def claim(self, batch_size: int, lease: float) -> list[OutboxMessage]:
-        """Due rows for ``lease`` seconds, in order."""
-        rows = await self._run(
-            "relay_claim", {"batch_size": batch_size, "lease": timedelta(seconds=lease)}
-        )
+    async def claim(
+        self, batch_size: int, lease: float, delivered: Sequence[int] = ()
+    ) -> list[OutboxMessage]:
+        """Due rows for ``lease`` seconds, in order. The ``delivered`` rows are marked
+        first, in the same transaction and round trip (a pipeline): the claim then sees
+        them delivered, and a failure leaves both undone."""
+        params = {"batch_size": batch_size, "lease": timedelta(seconds=lease)}
+        if not delivered:
+            rows = await self._run("relay_claim", params)
+        else:
+
+            async def execute() -> list[dict[str, Any]]:
+                async with self.conn.pipeline():
+                    await self.conn.execute(query("relay_delivered"), {"ids": list(delivered)})
+                    cursor = await self.conn.execute(query("relay_claim"), params)
+                return await cursor.fetchall()
+
+            rows = await bounded(execute(), self.timeout, "relay_delivered_and_claim")
+            self.heartbeat.beat()
         return [OutboxMessage.from_row(row) for row in rows]
 
     async def delivered(self, ids: Sequence[int]) -> int:

@@ -13,7 +13,16 @@ import pytest
 import pyproj_rpc
 from pyproj_rpc.cli import main
 
-HEAVY = ("fastapi", "alembic", "sqlalchemy", "uvicorn", "httpx", "psycopg", "pyproj_rpc.bench")
+HEAVY = (
+    "fastapi",
+    "alembic",
+    "sqlalchemy",
+    "uvicorn",
+    "aiohttp",
+    "httpx",
+    "psycopg",
+    "pyproj_rpc.bench",
+)
 
 
 def modules_loaded_by(*args: str) -> list[str]:
