@@ -104,7 +104,7 @@ class RelayBenchFailed(PyprojRpcError):
 class Settings:
     rows: int = 20_000
     rounds: int = 3
-    rates: tuple[int, ...] = (100, 500, 1000)
+    rates: tuple[int, ...] = (100, 200, 300, 400, 500, 600, 700, 800, 1000)
     seconds: int = 10
 
 
