@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import signal
+import threading
 from collections import Counter
+from collections.abc import Sequence
 
 import psycopg
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from pyproj_rpc.relay import WebhookSecret
+from pyproj_rpc.relay import FunctionSink, OutboxMessage, Relay, RelayConfig, WebhookSecret
+from pyproj_rpc.relay.store import Outbox
 from tests.conftest import Database
 from tests.relay_support import (
     FAST,
@@ -213,3 +216,39 @@ def test_the_relay_needs_no_superuser_only_the_outbox_functions(
         relays.close()
         with psycopg.connect(isolated_db.url, autocommit=True) as admin:
             admin.execute(f"drop role {role}")
+
+
+def test_marks_a_failed_claim_carried_are_recorded_later_and_nothing_is_sent_twice(
+    isolated_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows a batch delivered are marked by the next claim, in its transaction; when
+    that claim fails, the marks wait in the ledger and are recorded on the next connection."""
+    url = isolated_db.url
+    written = pause_mentors(url, 3)
+    carried: list[list[int]] = []
+    claim = Outbox.claim
+
+    async def claim_failing_once(
+        self: Outbox, batch_size: int, lease: float, delivered: Sequence[int] = ()
+    ) -> list[OutboxMessage]:
+        if delivered and not carried:
+            carried.append(list(delivered))
+            raise psycopg.OperationalError("the server went away")
+        return await claim(self, batch_size, lease, delivered)
+
+    monkeypatch.setattr(Outbox, "claim", claim_failing_once)
+    sent: list[int] = []
+    relay = Relay(
+        RelayConfig(database_url=url, retention=None, reconnect_base=0.01, reconnect_cap=0.05),
+        [FunctionSink(lambda message: sent.append(message.id))],
+    )
+    worker = threading.Thread(target=relay.run)
+    worker.start()
+    try:
+        eventually(lambda: all_delivered(url), "the rows, marked after the failed claim")
+    finally:
+        relay.stop()
+        worker.join(30)
+    assert sorted(carried[0]) == sorted(written)
+    assert Counter(sent) == Counter(written)
+    assert {row["attempts"] for row in outbox_rows(url).values()} == {1}
