@@ -5,12 +5,6 @@
 -- SET ROLE for the session (a login role that is a NOINHERIT member of service_role).
 select pg_catalog.set_config('role', %(role)s, false);
 
--- name: relay_asynchronous_commit
--- The relay's own writes (claims, outcomes) return before the WAL is flushed: a server
--- crash may lose the last fraction of a second of them, and those rows are then delivered
--- again (at least once). The status changes themselves keep the server's setting.
-select pg_catalog.set_config('synchronous_commit', 'off', false);
-
 -- name: relay_listen
 -- The core's wake-up channel (mentoring.wake_relays).
 listen mentoring_outbox;

@@ -584,7 +584,6 @@ def reset_backlog(url: str) -> None:
 def sql_loop(url: str, batch_size: int) -> tuple[float, int]:
     """Claim and mark delivered, batch after batch, until nothing is due: (seconds, rows)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(query("relay_asynchronous_commit"))  # as the relay's own sessions
         started = time.perf_counter()
         done = 0
         while True:

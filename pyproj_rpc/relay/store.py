@@ -132,8 +132,11 @@ async def connect(
         connect_timeout=max(1, math.ceil(connect_timeout)),
     )
     try:
-        for name in ("pin_search_path_for_session", "relay_asynchronous_commit"):
-            await bounded(conn.execute(query(name)), connect_timeout, name)
+        await bounded(
+            conn.execute(query("pin_search_path_for_session")),
+            connect_timeout,
+            "pin_search_path_for_session",
+        )
         if role:
             await bounded(
                 conn.execute(query("relay_set_role"), {"role": role}),

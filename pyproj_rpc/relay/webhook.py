@@ -8,12 +8,15 @@ relay delivering webhooks is CPU-bound (docs/benchmarks.md, "aiohttp").
 Only a 2xx answer accepts a row. 410 Gone rejects it for good (dead-lettered). Anything
 else (3xx, 4xx, 429, 5xx, a timeout, a refused connection) is retried, no sooner than
 the ``Retry-After`` the receiver sent. Redirects are not followed. Server certificates
-are checked against certifi's CA bundle; ``HTTP(S)_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``
-apply, read once when the sink opens.
+are checked against ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else certifi's CA
+bundle (as httpx did); ``HTTP(S)_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` apply. Both are
+read once, when the sink opens. Bodies are neither asked compressed nor decompressed.
 """
 
 from __future__ import annotations
 
+import os
+import select
 import ssl
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -21,6 +24,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import certifi
+from aiohttp.client_reqrep import ClientRequest
+from aiohttp.connector import Connection
+from aiohttp.tracing import Trace
 
 from pyproj_rpc import __version__
 from pyproj_rpc.errors import ConfigurationError
@@ -63,13 +69,14 @@ class WebhookSink(Sink):
     async def open(self) -> None:
         if self._session is not None:
             return
-        tls = ssl.create_default_context(cafile=certifi.where())
         self._proxy = proxy_for(self.url)
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=max(1, self.max_connections), ssl=tls),
+            connector=FreshConnector(limit=max(1, self.max_connections), ssl=tls_context()),
             # the whole exchange, the wait for a free connection included
             timeout=aiohttp.ClientTimeout(total=self.timeout),
             headers={"user-agent": USER_AGENT, **self.extra_headers},
+            skip_auto_headers=("accept-encoding",),
+            auto_decompress=False,  # a 2xx body that does not decompress still accepts
             # not trust_env: it looks the proxy and .netrc up again in a thread per request
             trust_env=False,
         )
@@ -100,6 +107,46 @@ class WebhookSink(Sink):
             return SinkResult.retry(f"{type(exc).__name__}: {exc}".rstrip(": "))
         text = content.decode("utf-8", "replace")
         return classify(response.status, text, response.headers.get("retry-after"))
+
+
+class FreshConnector(aiohttp.TCPConnector):
+    """Never reuses a kept-alive connection on which something arrived while it was idle
+    (an answer to no request would be read as the next request's answer; or the peer's
+    close): it is closed and another one taken."""
+
+    async def connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        while True:
+            connection = await super().connect(req, traces, timeout)
+            if not received_while_idle(connection):
+                return connection
+            connection.close()
+
+
+def received_while_idle(connection: Connection) -> bool:
+    """Bytes (or an end of stream) arrived: buffered by aiohttp, or still in the socket."""
+    protocol = connection.protocol
+    if protocol is None:
+        return False
+    if protocol.should_close:
+        return True
+    transport = protocol.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def tls_context() -> ssl.SSLContext:
+    """Trust ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else certifi's bundle."""
+    if cafile := os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=cafile)
+    if capath := os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=capath)
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def proxy_for(url: str) -> str | None:

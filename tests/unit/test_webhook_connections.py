@@ -1,5 +1,6 @@
 """The webhook sink's connections: a few keep-alive ones however many rows it delivers,
-TLS checked, and the proxy the environment names."""
+never one with an answer to no request, TLS checked against the CAs the environment
+names or certifi's, and the proxy the environment names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import contextlib
 import os
 import ssl
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from pathlib import Path
@@ -185,3 +187,95 @@ def test_webhooks_go_through_the_proxy_the_environment_names_unless_no_proxy_exe
     monkeypatch.setenv("NO_PROXY", "localhost,.example.invalid")
     assert proxy_for(target) is None
     assert proxy_for("http://elsewhere.example/hook") == os.environ["HTTP_PROXY"]
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    """One request, read whole: its head."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    await reader.readexactly(length)
+    return head
+
+
+async def verdicts(
+    answer: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    rows: int,
+    *,
+    scheme: str = "http",
+    tls: ssl.SSLContext | None = None,
+    pause: float = 0.0,
+) -> list[Verdict]:
+    """The verdicts of ``rows`` deliveries, one after the other on one connection at most."""
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=tls)
+    port = server.sockets[0].getsockname()[1]
+    sink = WebhookSink(
+        f"{scheme}://127.0.0.1:{port}/hook", [WebhookSecret.generate()], max_connections=1
+    )
+    try:
+        results = []
+        for number in range(rows):
+            results.append((await sink.deliver(message(number))).verdict)
+            await asyncio.sleep(pause)
+        return results
+    finally:
+        await sink.close()
+        server.close()
+        await server.wait_closed()
+
+
+def test_an_answer_that_came_while_the_connection_was_idle_is_never_taken_for_the_next_one() -> (
+    None
+):
+    answered: list[int] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """204 to the first request, then a 200 to no request; 503 to every later one."""
+        with contextlib.suppress(Exception):
+            while True:
+                await read_request(reader)
+                answered.append(1)
+                if len(answered) > 1:
+                    writer.write(b"HTTP/1.1 503 Busy\r\ncontent-length: 0\r\n\r\n")
+                    continue
+                writer.write(NO_CONTENT)
+                await asyncio.sleep(0.1)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        writer.close()
+
+    assert asyncio.run(verdicts(answer, 2, pause=0.3)) == [Verdict.ACCEPTED, Verdict.RETRY]
+
+
+def test_a_ca_named_by_ssl_cert_file_is_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await read_request(reader)
+            writer.write(NO_CONTENT)
+            await writer.drain()
+        writer.close()
+
+    assert asyncio.run(verdicts(answer, 1, scheme="https", tls=tls)) == [Verdict.ACCEPTED]
+
+
+def test_a_2xx_whose_body_does_not_decompress_accepts_the_row_and_asks_no_compression() -> None:
+    heads: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                heads.append(await read_request(reader))
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: 4\r\n\r\nnope"
+                )
+        writer.close()
+
+    assert asyncio.run(verdicts(answer, 2)) == [Verdict.ACCEPTED, Verdict.ACCEPTED]
+    assert not any(b"accept-encoding" in head.lower() for head in heads)
