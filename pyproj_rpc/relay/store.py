@@ -193,12 +193,27 @@ class Outbox:
         self.timeout = timeout
         self.heartbeat = heartbeat or Heartbeat()
 
-    async def _run(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _run(
+        self,
+        name: str,
+        params: dict[str, Any],
+        *,
+        first: tuple[str, dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """``name``'s rows; ``first`` runs before it in the same round trip and transaction
+        (a pipeline), and a failure of either undoes both."""
+
         async def execute() -> list[dict[str, Any]]:
-            cursor = await self.conn.execute(query(name), params)
+            if first is None:
+                cursor = await self.conn.execute(query(name), params)
+            else:
+                async with self.conn.pipeline():
+                    await self.conn.execute(query(first[0]), first[1])
+                    cursor = await self.conn.execute(query(name), params)
             return await cursor.fetchall() if cursor.description else []
 
-        rows = await bounded(execute(), self.timeout, name)
+        what = name if first is None else f"{first[0]} + {name}"
+        rows = await bounded(execute(), self.timeout, what)
         self.heartbeat.beat()
         return rows
 
@@ -206,21 +221,10 @@ class Outbox:
         self, batch_size: int, lease: float, delivered: Sequence[int] = ()
     ) -> list[OutboxMessage]:
         """Due rows for ``lease`` seconds, in order. The ``delivered`` rows are marked
-        first, in the same transaction and round trip (a pipeline): the claim then sees
-        them delivered, and a failure leaves both undone."""
+        first, in the same transaction and round trip: the claim then sees them delivered."""
         params = {"batch_size": batch_size, "lease": timedelta(seconds=lease)}
-        if not delivered:
-            rows = await self._run("relay_claim", params)
-        else:
-
-            async def execute() -> list[dict[str, Any]]:
-                async with self.conn.pipeline():
-                    await self.conn.execute(query("relay_delivered"), {"ids": list(delivered)})
-                    cursor = await self.conn.execute(query("relay_claim"), params)
-                return await cursor.fetchall()
-
-            rows = await bounded(execute(), self.timeout, "relay_delivered_and_claim")
-            self.heartbeat.beat()
+        first = ("relay_delivered", {"ids": list(delivered)}) if delivered else None
+        rows = await self._run("relay_claim", params, first=first)
         return [OutboxMessage.from_row(row) for row in rows]
 
     async def delivered(self, ids: Sequence[int]) -> int:

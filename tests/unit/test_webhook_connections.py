@@ -43,6 +43,18 @@ def message(number: int) -> OutboxMessage:
     )
 
 
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    """One request, read whole: its head."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    await reader.readexactly(length)
+    return head
+
+
 async def deliver_all(rows: int, max_connections: int) -> tuple[int, int, int]:
     """(rows accepted, connections opened, requests received) against a keep-alive receiver
     that answers each request after a short while."""
@@ -53,13 +65,7 @@ async def deliver_all(rows: int, max_connections: int) -> tuple[int, int, int]:
         connections += 1
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":")[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                await reader.readexactly(length)
+                await read_request(reader)
                 requests += 1
                 await asyncio.sleep(0.002)
                 writer.write(NO_CONTENT)
@@ -163,14 +169,8 @@ def test_webhooks_go_through_the_proxy_the_environment_names_unless_no_proxy_exe
         request_lines: list[bytes] = []
 
         async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            head = await reader.readuntil(b"\r\n\r\n")
+            head = await read_request(reader)
             request_lines.append(head.split(b"\r\n")[0])
-            length = next(
-                int(line.split(b":")[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            await reader.readexactly(length)
             writer.write(NO_CONTENT)
             writer.close()
 
@@ -187,18 +187,6 @@ def test_webhooks_go_through_the_proxy_the_environment_names_unless_no_proxy_exe
     monkeypatch.setenv("NO_PROXY", "localhost,.example.invalid")
     assert proxy_for(target) is None
     assert proxy_for("http://elsewhere.example/hook") == os.environ["HTTP_PROXY"]
-
-
-async def read_request(reader: asyncio.StreamReader) -> bytes:
-    """One request, read whole: its head."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":")[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    await reader.readexactly(length)
-    return head
 
 
 async def verdicts(
